@@ -1,0 +1,97 @@
+"""What every ``python -m nas.<verb>`` shares: Hydra config composition and clean errors.
+
+Entry points compose ``conf/<verb>.yaml`` with Hydra's compose API rather than ``@hydra.main``:
+the same defaults lists, groups and override grammar, but a bad override, a bad architecture or
+a missing file ends in one line on stderr and exit code 2 instead of a traceback, and no
+``outputs/`` folder is left behind. ``DictConfig`` stops here: library functions take plain
+typed arguments.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from nas.errors import NasError
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+EXIT_USAGE = 2
+
+
+class ConfigError(NasError):
+    """An override or config that Hydra or OmegaConf rejected."""
+
+
+def _one_line(message: str) -> str:
+    """Hydra's and OmegaConf's multi-line messages, cut to what the user needs."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    unknown = re.match(r"Could not override '([^']+)'", lines[0]) if lines else None
+    if unknown and any(line.startswith("To append") for line in lines):
+        return f"unknown setting {unknown.group(1)!r} (--cfg prints the known settings)"
+    missing = re.match(r"Missing mandatory value: (\S+)", lines[0]) if lines else None
+    if missing:
+        return f"missing required setting: give {missing.group(1)}=..."
+    noise = ("full_key", "object_type", "Config search", "Set the environment", "To append")
+    keep = [line for line in lines if not line.startswith(noise)]
+    return " ".join(keep[:4]) if keep else "invalid configuration"
+
+
+def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
+    """``conf/<config_name>.yaml`` with command-line ``overrides`` applied."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(str(CONF_DIR), version_base=None, job_name=config_name):
+            cfg = compose(config_name, overrides=overrides)
+        OmegaConf.resolve(cfg)
+    except (HydraException, OmegaConfBaseException) as error:
+        raise ConfigError(_one_line(str(error))) from None
+    return cfg
+
+
+def run(main: Callable[[DictConfig], object], config_name: str, argv: list[str] | None = None,
+        usage: str = "") -> None:
+    """Compose the config, call ``main(cfg)``, and turn user errors into one line."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(arg in ("-h", "--help") for arg in argv):
+        print(usage or f"usage: python -m nas.{config_name} [key=value ...]")
+        print(f"config: {CONF_DIR / (config_name + '.yaml')}; --cfg prints the composed config")
+        return
+    show_config = "--cfg" in argv
+    argv = [arg for arg in argv if arg != "--cfg"]
+    try:
+        cfg = compose_config(config_name, argv)
+        if show_config:
+            print(OmegaConf.to_yaml(cfg))
+            return
+        main(cfg)
+    except OmegaConfBaseException as error:
+        print(f"error: {_one_line(str(error))}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    except NasError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("interrupted: finished work is saved; run the same command to resume",
+              file=sys.stderr)
+        sys.exit(130)
+
+
+def as_number(value, kind: type, name: str):
+    """``value`` from the config as ``kind`` (int or float); None stays None."""
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if kind is int and number != float(value):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+    return number

@@ -1,0 +1,84 @@
+import pytest
+
+from nas.arch import PRESETS, ArchSpec, decode, encode, resolve_arch
+from nas.errors import ArchParseError
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_preset_string_round_trips(name):
+    spec = PRESETS[name]()
+    assert decode(encode(spec)) == spec
+    assert resolve_arch(encode(spec)) == spec
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+@pytest.mark.parametrize("width", [0.35, 0.75, 1.4])
+def test_width_multiplied_presets_round_trip_through_json(name, width):
+    spec = PRESETS[name](width=width, resolution=192)
+    assert ArchSpec.from_dict(spec.to_dict()) == spec
+    assert decode(encode(spec)) == spec
+
+
+def test_ratio_and_channel_forms_decode_to_the_same_block():
+    by_ratio = decode("stem_k3_c16_hs_s2-ir_k3_e4_c24_re_s2-head_c96_f128_hs-res224")
+    by_width = decode("stem_k3_c16_hs_s2-ir_k3_x64_c24_re_s2-head_c96_f128_hs-res224")
+    assert by_ratio == by_width
+    assert by_ratio.blocks[0].expand == 64
+
+
+def test_expansion_equal_to_input_means_no_expansion_conv():
+    spec = decode("stem_k3_c16_hs_s2-ir_k3_e1_c16_se_re-head_re-res32")
+    block = spec.blocks[0]
+    assert not block.has_expansion(16)
+    assert block.has_residual(16)
+    assert spec.resolution == 32
+
+
+@pytest.mark.parametrize(
+    "text, bad",
+    [
+        ("stem_k3_c16_hs_s2-ir_k4_e3_c24_re-res224", "ir_k4_e3_c24_re"),
+        ("stem_k3_c16_hs_s2-ir_k3_e3_c24_zz-res224", "zz"),
+        ("stem_k3_c16_hs_s2-ir_k3_c24_re-res224", "ir_k3_c24_re"),
+        ("stem_k3_c16_hs_s2-ir_k3_e3_x48_c24_re-res224", "ir_k3_e3_x48_c24_re"),
+        ("stem_k3_c16_hs_s2-ir_k3_e3_c24-res224", "ir_k3_e3_c24"),
+        ("stem_k3_c16_hs_s2-ir_k3_e3_c24_re_s3-res224", "ir_k3_e3_c24_re_s3"),
+        ("stem_k3_c16_hs_s2-ir_k3_e3_c24_re_re-res224", "re"),
+        ("stem_k3_c16_hs_s2-conv_k3_c24_re-res224", "conv_k3_c24_re"),
+        ("stem_k3_c16_hs_s2-ds_k3_e3_c24_re-res224", "e3"),
+        ("ir_k3_e3_c24_re", "ir_k3_e3_c24_re"),
+        ("stem_k3_c16_hs_s2", "stem_k3_c16_hs_s2"),
+    ],
+)
+def test_malformed_strings_name_the_bad_part(text, bad):
+    with pytest.raises(ArchParseError, match=bad):
+        decode(text)
+
+
+def test_unknown_preset_is_named():
+    with pytest.raises(ArchParseError, match="mobilenet_v9"):
+        resolve_arch("mobilenet_v9")
+
+
+def test_width_applies_to_presets_only():
+    text = encode(PRESETS["mobilenet_v2"]())
+    with pytest.raises(ArchParseError, match="presets only"):
+        resolve_arch(text, width=0.5)
+    assert resolve_arch(text, resolution=160).resolution == 160
+
+
+def test_json_file_forms(tmp_path):
+    import json
+
+    spec = PRESETS["mobilenet_v3_small"]()
+    as_dict = tmp_path / "dict.json"
+    as_dict.write_text(json.dumps(spec.to_dict()))
+    as_string = tmp_path / "string.json"
+    as_string.write_text(json.dumps({"arch": encode(spec)}))
+    assert resolve_arch(str(as_dict)) == spec
+    assert resolve_arch(str(as_string)) == spec
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ArchParseError, match="not valid JSON"):
+        resolve_arch(str(tmp_path / "bad.json"))
+    with pytest.raises(ArchParseError, match="malformed"):
+        ArchSpec.from_dict({"stem": {"out": 16}})

@@ -1,0 +1,77 @@
+import random
+
+import optuna
+import pytest
+from omegaconf import OmegaConf
+
+from nas.arch import PRESETS, SearchSpace, StageChoices
+from nas.cli import CONF_DIR
+from nas.errors import NasError, NotInSpaceError
+
+
+def load_space(name: str) -> SearchSpace:
+    config = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "space" / f"{name}.yaml"))
+    return SearchSpace.from_config(config)
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "mobilenet_v3_small"])
+def test_reference_lies_in_its_space_and_encodes_to_itself(name):
+    space = load_space(name)
+    reference = PRESETS[name]()
+    params = space.encode(reference)
+    assert space.build(lambda key, options: params[key]) == reference
+    assert name in space.references
+
+
+def test_size_counts_every_choice():
+    stage = StageChoices(stride=2, depth=(1, 2), width=(16, 24), kernel=(3, 5), expand=(3,),
+                         se=(False,), act=("relu",))
+    space = SearchSpace(stages=(stage,), stem_width=(16, 32))
+    # 2 stem widths x 2 widths x (2 + 2^2) block sequences
+    assert space.size() == 2 * 2 * (2 + 4)
+    seen = set()
+    rng = random.Random(0)
+    for _ in range(500):
+        seen.add(space.sample_random(rng))
+    assert len(seen) == space.size()
+
+
+def test_optuna_define_by_run_samples_only_sampled_depth():
+    space = load_space("mobilenet_v3_small")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    for _ in range(20):
+        trial = study.ask()
+        spec = space.sample(trial)
+        depth = trial.params["s2_depth"]
+        assert f"s2_b{depth - 1}_kernel" in trial.params
+        assert f"s2_b{depth}_kernel" not in trial.params
+        assert space.encode(spec) == trial.params
+        study.tell(trial, 0.0)
+
+
+def test_enqueued_reference_is_rebuilt_exactly():
+    space = load_space("mobilenet_v3_large")
+    reference = PRESETS["mobilenet_v3_large"]()
+    study = optuna.create_study()
+    study.enqueue_trial(space.encode(reference))
+    assert space.sample(study.ask()) == reference
+
+
+def test_networks_outside_the_space_say_why():
+    space = load_space("mobilenet_v3_small")
+    with pytest.raises(NotInSpaceError, match="not in space"):
+        space.encode(PRESETS["mobilenet_v2"]())
+    assert not space.contains(PRESETS["mobilenet_v3_large"]())
+
+
+def test_bad_space_configs_are_rejected():
+    with pytest.raises(NasError, match="stride"):
+        StageChoices(stride=3, depth=(1,), width=(16,))
+    with pytest.raises(NasError, match="twice"):
+        StageChoices(stride=1, depth=(1, 1), width=(16,))
+    with pytest.raises(NasError, match="ambiguous"):
+        SearchSpace(stages=(StageChoices(stride=2, depth=(1,), width=(16, 24)),
+                            StageChoices(stride=1, depth=(1,), width=(24, 32))))
+    with pytest.raises(NasError, match="config"):
+        SearchSpace.from_config({"stages": [{"stride": 1, "depth": [1], "width": [8]}],
+                                 "bogus": 1})

@@ -55,7 +55,9 @@ PHONES = {"pixel1": "pixel1_ms", "pixel2": "pixel2_ms", "pixel3": "pixel3_ms"}
 TERMS = ("local_ms", "macs", "one")
 CANDIDATE_TERMS = (
     ("local_ms",), ("local_ms", "one"), ("local_ms", "macs"), ("local_ms", "macs", "one"),
-    ("macs",), ("macs", "one"), ("macs", "traffic", "one"), ("local_ms", "traffic"),
+    ("local_ms", "depthwise_macs", "one"), ("local_ms", "traffic", "one"),
+    ("macs",), ("macs", "one"), ("dense_macs", "depthwise_macs", "one"),
+    ("macs", "traffic", "one"),
 )
 
 
@@ -270,11 +272,22 @@ def _macs(model: PixelModel, keys: Sequence[OpKey]) -> float:
     return sum(part_shape(key).macs for key in keys) / 1e6
 
 
+def _dense_macs(model: PixelModel, keys: Sequence[OpKey]) -> float:
+    return sum(part_shape(key).dense_macs for key in keys) / 1e6
+
+
+def _depthwise_macs(model: PixelModel, keys: Sequence[OpKey]) -> float:
+    return sum(part_shape(key).depthwise_macs for key in keys) / 1e6
+
+
 def _traffic(model: PixelModel, keys: Sequence[OpKey]) -> float:
     return sum(part_shape(key).traffic for key in keys) / 1e6
 
 
-FEATURES = {"local_ms": _local_ms, "macs": _macs, "traffic": _traffic,
+# Whole-network features: local ms, MACs (all, dense, depthwise; millions), activation values
+# read and written (millions), and a constant.
+FEATURES = {"local_ms": _local_ms, "macs": _macs, "dense_macs": _dense_macs,
+            "depthwise_macs": _depthwise_macs, "traffic": _traffic,
             "one": lambda model, keys: 1.0}
 
 

@@ -136,7 +136,10 @@ def main() -> None:
                      "seconds": float(row["seconds"])}
                     for row in csv.DictReader(handle) if row["budget"] == "default"]
     else:
-        run(rows, out / "noise_floor.csv", evaluator_cfg, "default", work)
+        try:
+            run(rows, out / "noise_floor.csv", evaluator_cfg, "default", work)
+        except KeyboardInterrupt:  # out of time: summarise what finished, and say how many
+            print(f"interrupted after {len(rows)} of {len(work)} runs", flush=True)
     seeds = [r["val_accuracy"] for r in rows if r["name"] == "mobilenet_v3_small"]
     across = [r["val_accuracy"] for r in rows if r["seed"] == 0]
     summary = {"evaluator": evaluator_cfg, "threads": args.threads,

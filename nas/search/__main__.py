@@ -49,8 +49,6 @@ def load_hardware_profile(config: dict | None):
     if config is None:
         return None
     try:
-        # Registers kind 'calibrated' (the pixel profiles) in nas.hardware's loader table.
-        import nas.hardware.pixel  # noqa: F401
         from nas.hardware import load_hardware
     except ImportError as error:
         raise NasError(f"hardware profiles need nas.hardware, which failed to import: {error}") \

@@ -1,4 +1,4 @@
-"""NSGA-II against random search: hypervolume after the same number of trials, on the surrogate.
+"""NSGA-II (and MO-TPE) against random search: hypervolume after the same trials, on the surrogate.
 
 The surrogate (nas/search/surrogate.py) is a fixed, cheap stand-in for accuracy, so the whole
 comparison runs in minutes on a CPU; it says how well the samplers search this space's
@@ -49,21 +49,22 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     space = SearchSpace.from_config(OmegaConf.to_container(
         OmegaConf.load(ROOT / "conf/space" / f"{args.space}.yaml")))
-    results: dict[str, list[float]] = {"random": [], "nsga2": []}
+    results: dict[str, list[float]] = {"random": [], "nsga2": [], "tpe": []}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.seeds):
             for strategy in results:
                 results[strategy].append(run(strategy, seed, args.trials, space, Path(tmp)))
-            print(f"seed {seed}: random {results['random'][-1]:.4f}  "
-                  f"nsga2 {results['nsga2'][-1]:.4f}", flush=True)
+            print(f"seed {seed}: " + "  ".join(f"{name} {values[-1]:.4f}"
+                                               for name, values in results.items()), flush=True)
     means = {name: statistics.mean(values) for name, values in results.items()}
-    wins = sum(n > r for n, r in zip(results["nsga2"], results["random"]))
     print(f"{args.space}, surrogate accuracy vs MACs, {args.trials} trials x {args.seeds} seeds "
           f"({time.perf_counter() - start:.0f} s)")
     print(f"random search hypervolume: {means['random']:.4f} (baseline)")
-    print(f"NSGA-II hypervolume:       {means['nsga2']:.4f} "
-          f"({means['nsga2'] / means['random']:.3f}x; higher on {wins}/{args.seeds} seeds)")
+    for name, label in (("nsga2", "NSGA-II"), ("tpe", "MO-TPE")):
+        wins = sum(n > r for n, r in zip(results[name], results["random"]))
+        print(f"{label + ' hypervolume:':27s}{means[name]:.4f} "
+              f"({means[name] / means['random']:.3f}x random; higher on {wins}/{args.seeds} seeds)")
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def calibrate(hw: MeasuredHardware, space: SearchSpace, count: int, seed: int) -
 
 def noise_floor(hw: MeasuredHardware, count: int, seed: int = 0) -> float:
     """MAPE (%) between the table and the same parts measured again in a new process."""
-    keys = random.Random(seed).sample(sorted(hw.table._ms, key=str), min(count, len(hw.table)))
+    keys = random.Random(seed).sample(sorted(hw.table.keys(), key=str), min(count, len(hw.table)))
     if not keys:
         return float("nan")
     again = LatencyTable(hw.table.metadata)
@@ -97,7 +97,8 @@ def main(cfg: DictConfig) -> None:
     correction = hw.table.correction()
     print(f"table={hw.path} entries={len(hw.table)} measured={len(todo)} "
           f"measure_s={measured_s:.0f} total_s={time.monotonic() - start:.0f} "
-          f"calibration_nets={calibrated} slope={correction.slope:.4f} "
+          f"calibration_nets={calibrated} correction={correction.kind} "
+          f"correction_loo_mape={correction.loo_mape} slope={correction.slope:.4f} "
           f"intercept_ms={correction.intercept:.3f} "
           f"noise_floor_pct={hw.table.metadata.get('noise_floor_pct')}")
 

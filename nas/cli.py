@@ -53,6 +53,8 @@ def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
         OmegaConf.resolve(cfg)
     except (HydraException, OmegaConfBaseException) as error:
         raise ConfigError(_one_line(str(error))) from None
+    except ValueError as error:  # Hydra's override parser, e.g. ``group=null``
+        raise ConfigError(f"{_one_line(str(error))} (remove a group with ~group)") from None
     return cfg
 
 

@@ -1,0 +1,154 @@
+"""All the files of a run directory, written from the study alone (so they can be regenerated).
+
+``trials.csv`` (every trial), ``pareto.csv`` (non-dominated for the study's objectives),
+``pareto_macs.png`` / ``pareto_latency.png``, ``hypervolume.csv`` / ``hypervolume.png``,
+``best.json`` and ``summary.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import optuna
+import pandas as pd
+
+from nas.report.hypervolume import hypervolume_history
+from nas.report.pareto import pareto_front
+from nas.report.plots import plot_front, plot_hypervolume
+from nas.report.table import evaluated, trials_frame
+
+FRONT_COSTS = {"macs": "macs", "latency": "latency_ms"}
+SUMMARY_COLUMNS = ["number", "reference", "accuracy", "macs", "latency_ms", "params"]
+
+
+def _costs(frame: pd.DataFrame) -> list[str]:
+    """The fronts that can be drawn: MACs always, latency when a hardware profile gave it."""
+    return [name for name, column in FRONT_COSTS.items() if frame[column].notna().any()]
+
+
+def _study_front(points: pd.DataFrame, objectives: list[str]) -> pd.DataFrame:
+    minimize = tuple(FRONT_COSTS[o] for o in objectives if o in FRONT_COSTS)
+    if "reward" in objectives:
+        return points.sort_values("reward", ascending=False).head(1)
+    return pareto_front(points, minimize=minimize or ("macs",))
+
+
+def _record(row: pd.Series) -> dict:
+    def plain(value):
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+            return None
+        return value.item() if hasattr(value, "item") else value
+    keys = ["number", "reference", "arch", "accuracy", "macs", "params", "latency_ms", "reward",
+            "train_seconds"]
+    return {key: plain(row[key]) for key in keys}
+
+
+def _history(points: pd.DataFrame, costs: list[str], reference: dict) -> pd.DataFrame:
+    series = [hypervolume_history(points, FRONT_COSTS[c], reference[FRONT_COSTS[c]])
+              for c in costs if reference.get(FRONT_COSTS[c])]
+    if not series:
+        return pd.DataFrame(columns=["number"])
+    history = pd.concat(series, axis=1).sort_index().ffill().fillna(0.0)
+    return history.rename_axis("number").reset_index()
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    shown = frame[SUMMARY_COLUMNS].copy()
+    shown["accuracy"] = (shown["accuracy"] * 100).map("{:.2f}%".format)
+    shown["macs"] = (shown["macs"] / 1e6).map("{:.1f}M".format)
+    shown["params"] = (shown["params"] / 1e6).map("{:.2f}M".format)
+    shown["latency_ms"] = shown["latency_ms"].map(
+        lambda v: "-" if pd.isna(v) else f"{v:.2f}")
+    header = "| " + " | ".join(shown.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in shown.columns) + " |"
+    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def write_report(study: optuna.Study, run_dir: Path) -> list[Path]:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    attrs = study.user_attrs
+    objectives = attrs.get("objectives", ["accuracy", "macs"])
+    reference = attrs.get("reference_point", {})
+    hardware = attrs.get("hardware") or "no hardware"
+    frame = trials_frame(study)
+    points = evaluated(frame)
+    costs = _costs(frame)
+    written = [run_dir / "trials.csv", run_dir / "pareto.csv", run_dir / "hypervolume.csv",
+               run_dir / "best.json", run_dir / "summary.md"]
+    frame.to_csv(written[0], index=False)
+    front = _study_front(points, objectives)
+    front.to_csv(written[1], index=False)
+    history = _history(points, costs, reference)
+    history.to_csv(written[2], index=False)
+    title = f"{attrs.get('space', '?')} on {hardware}, {attrs.get('strategy', '?')}, " \
+            f"{len(points)} evaluated"
+    for cost in costs:
+        label = None
+        if cost == "latency":
+            label = f"latency on {hardware} (ms, predicted){_error_note(attrs)}"
+        written.append(plot_front(points, FRONT_COSTS[cost], run_dir / f"pareto_{cost}.png",
+                                  title=title, cost_label=label))
+    if len(history):
+        written.append(plot_hypervolume(history, run_dir / "hypervolume.png",
+                                        title=f"hypervolume, reference point {reference}"))
+    fronts = {cost: pareto_front(points, minimize=(FRONT_COSTS[cost],)) for cost in costs}
+    best = {
+        "study": study.study_name, "objectives": objectives, "hardware": hardware,
+        "pareto": [_record(row) for _, row in front.iterrows()],
+        "fronts": {cost: [_record(row) for _, row in f.iterrows()] for cost, f in fronts.items()},
+        "most_accurate": _record(points.loc[points["accuracy"].idxmax()]) if len(points) else None,
+        "references": [_record(row) for _, row in points[points["reference"] != ""].iterrows()],
+    }
+    written[3].write_text(json.dumps(best, indent=2) + "\n")
+    written[4].write_text(_summary(study, frame, points, fronts, history, costs) + "\n")
+    return written
+
+
+def _error_note(attrs: dict) -> str:
+    meta = attrs.get("hardware_metadata") or {}
+    for key, value in meta.items():
+        if "loo" in key.lower() or "leave" in key.lower():
+            return f"; leave-one-out error {value}"
+    return ""
+
+
+def _summary(study, frame, points, fronts, history, costs) -> str:
+    attrs = study.user_attrs
+    states = frame["state"].value_counts().to_dict()
+    lines = [
+        f"# Search `{study.study_name}`",
+        "",
+        f"Command: `{attrs.get('command', '?')}`  ",
+        f"Space `{attrs.get('space')}`, hardware `{attrs.get('hardware')}`, strategy "
+        f"`{attrs.get('strategy')}`, objectives {attrs.get('objectives')}.  ",
+        f"Trials: {len(frame)} ({', '.join(f'{k.lower()} {v}' for k, v in states.items())}); "
+        f"{len(points)} distinct architectures trained and feasible; "
+        f"{int((frame['skipped'] != '').sum())} over a constraint (not trained); "
+        f"{int((frame['failure'] != '').sum())} failed.  ",
+        f"Time in trials: {frame['seconds'].sum() / 60:.1f} min "
+        f"(median {frame['seconds'].median():.1f} s a trial).",
+        "",
+    ]
+    meta = attrs.get("hardware_metadata")
+    if meta:
+        lines += [f"Hardware profile: {json.dumps(meta)}", ""]
+    for cost in costs:
+        lines += [f"## Accuracy vs {cost}", "", f"![front](pareto_{cost}.png)", "",
+                  "Pareto front (references marked in the plot):", "",
+                  _markdown_table(fronts[cost]), ""]
+    refs = points[points["reference"] != ""]
+    if len(refs):
+        lines += ["## Reference networks, measured the same way", "", _markdown_table(refs), ""]
+    if len(history):
+        last = history.iloc[-1]
+        values = ", ".join(f"{c[3:]} {last[c]:.4f}" for c in history.columns if c != "number")
+        lines += ["## Hypervolume", "", f"Final: {values} (reference point "
+                  f"{attrs.get('reference_point')}; see nas/report/hypervolume.py).", "",
+                  "![hypervolume](hypervolume.png)", ""]
+    lines += ["Files: [trials.csv](trials.csv), [pareto.csv](pareto.csv), "
+              "[hypervolume.csv](hypervolume.csv), [best.json](best.json)."]
+    return "\n".join(lines)

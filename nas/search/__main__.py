@@ -1,0 +1,103 @@
+"""``python -m nas.search``: a hardware-aware architecture search, then its report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+from omegaconf import DictConfig, OmegaConf
+
+from nas.arch import SearchSpace
+from nas.cli import as_number, run
+from nas.errors import NasError
+from nas.search.evaluators import make_search_evaluator
+from nas.search.objectives import Constraints
+from nas.search.settings import SearchSettings
+from nas.search.storage import journal_path
+from nas.search.study import check_feasible, run_search
+
+USAGE = """usage: python -m nas.search [hardware=pixel] [space=mobilenet_v3_small] [search=nsga2]
+       [search.n_trials=24] [search.objectives=macs|latency|all]
+       [search.constraints.max_latency_ms=..] [run_dir=..] [storage=URL] [seed=0]
+Re-running the same command continues the study up to search.n_trials finished trials."""
+
+INT_FIELDS = ("n_trials", "min_trials_for_failure_rate", "population_size", "n_startup_trials")
+FLOAT_FIELDS = ("max_failure_rate", "target_ms", "w", "w_above_target")
+
+
+def settings_from_config(search: dict, seed: int) -> SearchSettings:
+    search = dict(search)
+    limits = dict(search.pop("constraints", None) or {})
+    unknown = set(limits) - {"max_latency_ms", "max_macs", "max_params"}
+    if unknown:
+        raise NasError(f"unknown search.constraints: {sorted(unknown)}")
+    constraints = Constraints(**{k: as_number(v, float, f"search.constraints.{k}")
+                                 for k, v in limits.items()})
+    for name in INT_FIELDS:
+        if name in search:
+            search[name] = as_number(search[name], int, f"search.{name}")
+    for name in FLOAT_FIELDS:
+        if name in search:
+            search[name] = as_number(search[name], float, f"search.{name}")
+    try:
+        return SearchSettings(constraints=constraints, seed=seed, **search)
+    except TypeError as error:
+        raise NasError(f"search config: {error}") from None
+
+
+def load_hardware_profile(config: dict | None):
+    if config is None:
+        return None
+    try:
+        from nas.hardware import load_hardware
+    except ImportError as error:
+        raise NasError(f"hardware profiles need nas.hardware, which failed to import: {error}") \
+            from None
+    return load_hardware(config)
+
+
+def default_run_dir(cfg: DictConfig, space: SearchSpace, hardware) -> Path:
+    name = OmegaConf.select(cfg, "experiment.name", default=None) or space.name
+    return Path("results") / f"{name}-{hardware.name if hardware is not None else 'nohw'}"
+
+
+def main(cfg: DictConfig) -> None:
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # our own lines say what happened
+    seed = as_number(cfg.seed, int, "seed")
+    container = OmegaConf.to_container(cfg, resolve=True)
+    settings = settings_from_config(container["search"], seed)
+    space = SearchSpace.from_config(container["space"])
+    hardware = load_hardware_profile(container.get("hardware"))
+    check_feasible(space, settings, hardware)  # before any dataset is loaded or net trained
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg, space, hardware)
+    study_name = cfg.study_name or run_dir.name
+    evaluator = make_search_evaluator(container.get("data"), container["evaluator"], seed)
+    metadata = {"command": "python -m nas.search " + " ".join(cfg_overrides()),
+                "hardware_metadata": _plain(getattr(hardware, "metadata", None)),
+                "evaluator_config": container["evaluator"], "data_config": container.get("data")}
+    study = run_search(space=space, settings=settings, evaluator=evaluator, run_dir=run_dir,
+                       hardware=hardware, storage=cfg.storage, study_name=study_name,
+                       evaluator_id={"evaluator": container["evaluator"],
+                                     "data": container.get("data")},
+                       metadata=metadata)
+    print(f"study {study_name!r}: {len(study.trials)} trials in "
+          f"{cfg.storage or journal_path(None, run_dir)}")
+    if cfg.report:
+        from nas.report import write_report
+        written = write_report(study, run_dir)
+        print(f"results: {run_dir}/ ({', '.join(sorted(p.name for p in written))})")
+
+
+def cfg_overrides() -> list[str]:
+    import sys
+    return [arg for arg in sys.argv[1:] if arg != "--cfg"]
+
+
+def _plain(value):
+    """Metadata as JSON-safe plain data for the study's user attrs."""
+    import json
+    return None if value is None else json.loads(json.dumps(value, default=str))
+
+
+if __name__ == "__main__":
+    run(main, "config", usage=USAGE)

@@ -1,0 +1,109 @@
+"""Where a study lives, and how a killed worker's leftovers are cleaned up.
+
+* Default: an Optuna ``JournalStorage`` file ``<run_dir>/study.journal`` (append-only, safe for
+  several processes on one machine through Optuna's file lock). Re-running the same command opens
+  the same study and continues it.
+* ``storage=<url>``: any Optuna storage URL (``sqlite:///x.db``, ``postgresql://...``) opens an
+  ``RDBStorage`` with heartbeats: a worker that dies leaves its trial RUNNING only until the grace
+  period passes; then Optuna fails it and ``RetryFailedTrialCallback`` re-queues it once. A path
+  ending in ``.journal`` / ``.log`` is taken as another journal file.
+
+A journal file has no heartbeats, so each worker holds a shared ``flock`` on
+``<journal>.workers`` for its lifetime. A worker that starts and can take the lock exclusively is
+alone: every RUNNING trial in the file was left by a dead process, so it fails them (user attr
+``interrupted``), cuts a half-written last line a ``kill -9`` may have left, and removes a stale
+Optuna lock file, before sharing the lock and starting work. A worker that starts beside a live
+one touches nothing. The kernel drops the lock when a process dies, however it dies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+import optuna
+from optuna.storages import RDBStorage, RetryFailedTrialCallback
+from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
+from optuna.trial import TrialState
+
+JOURNAL_NAME = "study.journal"
+HEARTBEAT_SECONDS = 30
+GRACE_SECONDS = 120
+INTERRUPTED = "interrupted"
+
+
+def journal_path(storage: str | None, run_dir: Path) -> Path | None:
+    """The journal file a storage setting names, or None for a database URL."""
+    if storage is None:
+        return Path(run_dir) / JOURNAL_NAME
+    if "://" not in storage:
+        return Path(storage)
+    return None
+
+
+def open_storage(storage: str | None, run_dir: Path) -> optuna.storages.BaseStorage:
+    path = journal_path(storage, run_dir)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        backend = JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path)))
+        return JournalStorage(backend)
+    return RDBStorage(
+        storage,
+        heartbeat_interval=HEARTBEAT_SECONDS,
+        grace_period=GRACE_SECONDS,
+        failed_trial_callback=RetryFailedTrialCallback(max_retry=1),
+    )
+
+
+class WorkerLock:
+    """Shared flock held by every worker of a journal file; exclusive means 'alone'."""
+
+    def __init__(self, journal: Path) -> None:
+        self.journal = Path(journal)
+        self._file = None
+
+    def acquire(self) -> bool:
+        """Take the lock; True when no other worker is alive (then call ``share`` after cleanup)."""
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.journal.with_name(self.journal.name + ".workers"), "a")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            fcntl.flock(self._file, fcntl.LOCK_SH)  # waits while a starting worker cleans up
+            return False
+
+    def share(self) -> None:
+        fcntl.flock(self._file, fcntl.LOCK_SH)
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing drops the flock
+            self._file = None
+
+
+def repair_journal(journal: Path) -> None:
+    """Cut a half-written last line and remove a stale lock file; only when no worker is alive."""
+    lock_file = Path(str(journal) + ".lock")
+    if lock_file.exists():
+        lock_file.unlink()
+    if not journal.exists() or journal.stat().st_size == 0:
+        return
+    with open(journal, "rb+") as handle:
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) == b"\n":
+            return
+        handle.seek(0)
+        data = handle.read()
+        handle.truncate(data.rfind(b"\n") + 1)
+
+
+def fail_interrupted_trials(study: optuna.Study) -> int:
+    """Fail RUNNING trials left by dead processes (call only when no worker is alive)."""
+    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for trial in stale:
+        study._storage.set_trial_user_attr(
+            trial._trial_id, INTERRUPTED, "its process ended mid-trial; failed on restart")
+        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    return len(stale)

@@ -201,7 +201,7 @@ def _adapt(state, model, latency, tuner, settings, run_dir, log) -> NetAdaptResu
 def _step(state, model, candidates: list[Proposal], tuner, settings, run_dir):
     """Fine-tune every proposal from the current weights; keep the best trade-off."""
     step = state.step + 1
-    rows, best, best_score, best_index = [], None, float("-inf"), -1
+    rows, best, best_key, best_index = [], None, (float("-inf"), 0.0), -1
     bar = tqdm(candidates, desc=f"step {step}", unit="proposal", leave=False,
                disable=not sys.stderr.isatty())
     for index, proposal in enumerate(bar):
@@ -214,8 +214,10 @@ def _step(state, model, candidates: list[Proposal], tuner, settings, run_dir):
         rows.append(_row(step, index, proposal.kind, proposal.layer, proposal.old_width,
                          proposal.new_width, state.latency_ms, proposal.latency_ms,
                          state.accuracy, inherited, finetuned, score, False, proposal.spec))
-        if score > best_score:
-            best, best_score, best_index = (proposal, child, finetuned), score, index
+        # Ties (often: no accuracy change after a short fine-tune) go to the larger cut.
+        key = (score, state.latency_ms - proposal.latency_ms)
+        if key > best_key:
+            best, best_key, best_index = (proposal, child, finetuned), key, index
     proposal, child, finetuned = best
     rows[best_index]["kept"] = True
     new_state = _State(step, str(proposal.spec), proposal.latency_ms, finetuned, state.seed_arch,

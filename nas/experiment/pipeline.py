@@ -144,11 +144,13 @@ def main(cfg: DictConfig) -> None:
     import optuna
 
     from nas.hardware import load_hardware
+    from nas.netadapt.__main__ import set_threads
 
     name = OmegaConf.select(cfg, "experiment.name", default=None)
     if not name or OmegaConf.select(cfg, "netadapt", default=None) is None:
         raise NasError("give experiment=mobilenet_v3_large or experiment=mobilenet_v3_small")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    set_threads(cfg.get("threads"))
     run_dir = Path(cfg.run_dir or f"results/{name}")
     hardware = load_hardware(OmegaConf.to_container(cfg.hardware))
     best = run_stage_search(cfg, run_dir)

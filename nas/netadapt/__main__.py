@@ -79,9 +79,17 @@ def summary(result: NetAdaptResult, hardware, seed_spec: ArchSpec) -> dict:
     }
 
 
+def set_threads(threads) -> None:
+    import torch
+
+    if threads is not None:
+        torch.set_num_threads(as_number(threads, int, "threads"))
+
+
 def main(cfg: DictConfig) -> dict:
     from nas.hardware import load_hardware
 
+    set_threads(cfg.get("threads"))
     seed_spec = resolve_arch(str(cfg.arch))
     settings = settings_from(cfg)
     hardware = load_hardware(OmegaConf.to_container(cfg.hardware))

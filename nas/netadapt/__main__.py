@@ -35,7 +35,10 @@ def make_tuner(cfg: DictConfig):
 
     known = set(Recipe.names())
     evaluator = {k: v for k, v in OmegaConf.to_container(cfg.evaluator).items() if k in known}
-    recipe = Recipe(**(evaluator | {"lr": as_number(cfg.finetune_lr, float, "finetune_lr")}))
+    evaluator["lr"] = as_number(cfg.finetune_lr, float, "finetune_lr")
+    if cfg.get("finetune_batch_size") is not None:
+        evaluator["batch_size"] = as_number(cfg.finetune_batch_size, int, "finetune_batch_size")
+    recipe = Recipe(**evaluator)
     return ProxyTuner(
         data_config=OmegaConf.to_container(cfg.data),
         recipe=recipe,

@@ -54,7 +54,11 @@ def latency(hardware_cfg: dict, arch: str) -> dict:
     from nas.hardware import load_hardware
 
     hardware = load_hardware(hardware_cfg)
-    return {"hardware": hardware.name, "latency_ms": hardware.predict_ms(decode(arch))}
+    result = {"hardware": hardware.name, "latency_ms": hardware.predict_ms(decode(arch)),
+              "latency_kind": hardware.metadata.get("kind")}
+    if "loo_mape_pct" in hardware.metadata:  # calibrated: its error goes wherever it is shown
+        result["latency_loo_mape_pct"] = hardware.metadata["loo_mape_pct"]
+    return result
 
 
 def format_table(summary: dict) -> str:
@@ -71,7 +75,11 @@ def format_table(summary: dict) -> str:
         f"at {summary['resolution']}x{summary['resolution']}, {summary['num_classes']} classes",
     ]
     if "latency_ms" in summary:
-        lines.append(f"latency: {summary['latency_ms']:.2f} ms predicted on {summary['hardware']}")
+        lines.append(f"latency: {summary['latency_ms']:.2f} ms predicted on {summary['hardware']}"
+                     f" ({summary['latency_kind']}"
+                     + (f", leave-one-out MAPE {summary['latency_loo_mape_pct']}% on the "
+                        "published networks" if "latency_loo_mape_pct" in summary else "")
+                     + ")")
     return "\n".join(lines)
 
 

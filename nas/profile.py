@@ -74,6 +74,8 @@ def noise_floor(hw: MeasuredHardware, count: int, seed: int = 0) -> float:
 
 
 def main(cfg: DictConfig) -> None:
+    if cfg.hardware.kind == "calibrated":  # a phone: report, export=DIR or import=CSV
+        return profile_calibrated(cfg)
     hw = load_measured(cfg)
     space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
     space = dataclasses.replace(space, resolution=int(cfg.hardware.resolution))
@@ -98,6 +100,16 @@ def main(cfg: DictConfig) -> None:
           f"calibration_nets={calibrated} slope={correction.slope:.4f} "
           f"intercept_ms={correction.intercept:.3f} "
           f"noise_floor_pct={hw.table.metadata.get('noise_floor_pct')}")
+
+
+def profile_calibrated(cfg: DictConfig) -> None:
+    from nas.hardware.phone import profile_phone
+
+    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    space = dataclasses.replace(space, resolution=int(cfg.hardware.resolution))
+    lines = profile_phone(hardware_config(cfg), space, export=cfg.get("export"),
+                          results=cfg.get("import"), presets=bool(cfg.presets))
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

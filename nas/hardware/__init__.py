@@ -5,6 +5,7 @@ profile in ``conf/hardware/``. Measured profiles keep a ``LatencyTable`` of ``Op
 timed by ``nas.hardware.timing`` in clean child processes (``nas.hardware.child``).
 """
 
+from nas.hardware import pixel as _pixel  # noqa: F401  registers kind "calibrated"
 from nas.hardware.keys import OpKey, arch_keys, space_keys
 from nas.hardware.profiles import (
     KINDS,

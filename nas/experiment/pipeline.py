@@ -61,7 +61,10 @@ def run_stage_search(cfg: DictConfig, run_dir: Path) -> pd.Series:
     search_cfg.run_dir = str(run_dir / "search")
     search_cfg.report = True
     search_main(search_cfg)
-    trials = pd.read_csv(run_dir / "search" / "trials.csv")
+    trials = pd.read_csv(run_dir / "search" / "trials.csv", keep_default_na=False,
+                         na_values={"reward": [""], "number": [""]})
+    trials["reward"] = pd.to_numeric(trials["reward"], errors="coerce")
+    trials["evaluated"] = trials["evaluated"].astype(str) == "True"
     return best_by_reward(trials, list(cfg.compare.exclude_from_seed))
 
 
@@ -134,10 +137,18 @@ def verdicts(table: pd.DataFrame, reference: str) -> list[str]:
                        + ("faster but less accurate" if faster else "more accurate but slower"))
         else:
             verdict = "WORSE on both axes than the reference"
+        spread = max(_std(row), _std(ref))
+        noise = (f" The accuracy gap ({row['accuracy'] - ref['accuracy']:+.4f}) is within the "
+                 f"seed spread ({spread:.4f}): not a measurable difference."
+                 if abs(row["accuracy"] - ref["accuracy"]) <= spread else "")
         lines.append(f"- **{row['network']}**: {row['latency_ms']:.1f} ms vs "
                      f"{ref['latency_ms']:.1f} ms, accuracy {row['accuracy']:.4f} vs "
-                     f"{ref['accuracy']:.4f}: {verdict}.")
+                     f"{ref['accuracy']:.4f}: {verdict}.{noise}")
     return lines
+
+
+def _std(row: pd.Series) -> float:
+    return 0.0 if pd.isna(row["accuracy_std"]) else float(row["accuracy_std"])
 
 
 def main(cfg: DictConfig) -> None:

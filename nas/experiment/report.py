@@ -96,7 +96,7 @@ def write_experiment_report(run_dir: Path, table: pd.DataFrame, *, reference: st
     run_dir = Path(run_dir)
     table.to_csv(run_dir / "compare_summary.csv", index=False)
     metadata = getattr(hardware, "metadata", {}) or {}
-    error = metadata.get("loo_mape") or metadata.get("leave_one_out_mape")
+    error = metadata.get("loo_mape_pct")
     hardware_label = f"predicted latency on {hardware.name} (ms)"
     if error is not None:
         hardware_label += f", leave-one-out error {float(error):.1f}%"
@@ -109,7 +109,8 @@ def write_experiment_report(run_dir: Path, table: pd.DataFrame, *, reference: st
     found = table[table["role"] != "reference"]
     ref = table[table["network"] == reference].iloc[0]
     ok = ((found["latency_ms"] <= ref["latency_ms"]) | (found["accuracy"] >= ref["accuracy"])).any()
-    evaluator = OmegaConf.to_container(cfg.evaluator)
+    evaluator = {key: value for key, value in OmegaConf.to_container(cfg.evaluator).items()
+                 if key in ("epochs", "train_fraction", "val_size", "batch_size", "lr")}
     text = [
         f"# {cfg.experiment.name}: search (MnasNet reward) + NetAdapt vs {reference}",
         "",
@@ -123,7 +124,8 @@ def write_experiment_report(run_dir: Path, table: pd.DataFrame, *, reference: st
         _table_markdown(table),
         "",
         f"Accuracy: {accuracy_kind} on {cfg.data.get('name', 'the proxy dataset')} after "
-        f"training with the evaluator recipe `{evaluator}`, mean ± std over seeds "
+        f"training from scratch with the evaluator's recipe (budget `{evaluator}`), "
+        "mean ± std over seeds "
         f"{list(cfg.compare.seeds)}. Latency: `{hardware.name}` predicted at 224x224, batch 1 "
         f"(kind: {metadata.get('kind', '?')}"
         + (f", leave-one-out error {float(error):.1f}%" if error is not None else "") + "). "

@@ -212,6 +212,9 @@ class Objective:
         accuracy = float(result.val_accuracy)
         trial.set_user_attr("train_seconds", float(result.train_seconds))
         trial.set_user_attr("epochs", int(result.epochs))
+        history = getattr(result, "history", None)  # per-epoch accuracy, when the evaluator has it
+        if history:
+            trial.set_user_attr("history", [float(value) for value in history])
         if not math.isfinite(accuracy):
             trial.set_user_attr("failure", f"accuracy is {accuracy} (loss diverged)")
             raise FloatingPointError(f"accuracy is {accuracy}")

@@ -191,3 +191,11 @@ def test_unknown_phone_is_a_clear_error():
     with pytest.raises(NasError, match="unknown phone"):
         load_hardware(pixel_cfg(phone="pixel9"))
     assert set(PHONES) == {"pixel1", "pixel2", "pixel3"}
+
+
+def test_the_shipped_model_is_the_best_candidate_by_leave_one_out():
+    from nas.hardware.pixel import compare_models
+
+    rows = compare_models("pixel1")
+    best = min(rows, key=lambda row: (row["loo_mape_pct"], row["terms"].count("+")))
+    assert best["terms"] == " + ".join(TERMS)

@@ -12,24 +12,26 @@ from optuna.trial import TrialState
 
 from nas.search.storage import JOURNAL_NAME, open_storage
 
-# Until a search needs latency, the surrogate and MACs keep these runs to seconds.
-BASE = ["~hardware", "~data", "evaluator=surrogate", "search.objectives=macs"]
+# The surrogate keeps these runs to seconds; the pixel profile needs no measuring.
+BASE = ["hardware=pixel", "evaluator=surrogate"]
 
 
 def search(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "nas.search", *BASE, *args],
+    return subprocess.run([sys.executable, "-m", "nas.search", *args],
                           capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.parametrize("args, message", [
     (["search=evolution"], "search/evolution"),
+    (["hardware=pixel9"], "hardware/pixel9"),
     (["search.n_trials=-2"], "search.n_trials must be >= 1, got -2"),
     (["search.n_trials=many"], "search.n_trials must be a number"),
     (["search.constraints.max_macs=1e6"], "cannot be met: the smallest network of space"),
-    (["search.objectives=latency"], "needs latency: give hardware"),
+    (["search.constraints.max_latency_ms=2"], "max_latency_ms=2 cannot be met"),
+    (["~hardware", "search.objectives=latency"], "needs latency: give hardware"),
 ])
 def test_bad_overrides_exit_2_with_one_line(args, message, tmp_path):
-    result = search(f"run_dir={tmp_path / 'run'}", *args)
+    result = search(*BASE, f"run_dir={tmp_path / 'run'}", *args)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
@@ -81,7 +83,8 @@ def test_kill_9_mid_run_then_the_same_command_finishes_without_losing_a_trial(tm
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     run_dir = tmp_path / "run"
     worker = subprocess.Popen(
-        [sys.executable, "-m", "nas.search", *BASE, f"run_dir={run_dir}", "search.n_trials=50",
+        [sys.executable, "-m", "nas.search", "~hardware", "search.objectives=macs",
+         "evaluator=surrogate", f"run_dir={run_dir}", "search.n_trials=50",
          "evaluator.seconds=0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
     while len(_finished(run_dir)) < 1 and time.monotonic() < deadline:

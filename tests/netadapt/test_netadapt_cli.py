@@ -25,9 +25,7 @@ def test_a_target_above_the_seeds_latency_is_a_no_op(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["target_ms=1"], "target 1 ms is out of reach"),  # V3-Small's floor is ~5 ms on a Pixel 1
     (["target_ms=-3"], "target_ms must be positive"),
-    (["target_ms=abc"], "target_ms must be a number"),
     (["target_ms=10", "delta_fraction=2"], "delta_fraction must be in (0, 1)"),
-    (["target_ms=10", "hardware=nokia"], "hardware"),
     ([], "target_ms"),
 ])
 def test_bad_arguments_end_in_one_line_and_exit_code_2(tmp_path, args, message):

@@ -107,7 +107,7 @@ def test_an_unreachable_target_stops_before_training(tmp_path, tuner):
 
 
 def test_a_run_directory_of_another_seed_is_refused(tmp_path, tuner):
-    run(tmp_path, tuner, max_steps=1)
+    run(tmp_path, tuner, max_steps=1, seed_steps=0, steps_per_proposal=0)  # only its state
     other = decode(str(TINY).replace("c40", "c48"))
     with pytest.raises(NetAdaptError, match="another seed"):
         netadapt(other, latency=blocks_macs, tuner=tuner, settings=settings(),

@@ -88,13 +88,17 @@ def measure(networks: dict[str, tuple[str, ArchSpec]], cfg: DictConfig, hardware
 
     data_cfg = OmegaConf.to_container(cfg.data)
     evaluator_cfg = OmegaConf.to_container(cfg.evaluator)
-    done = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["arch", "seed"])
+    done = pd.read_csv(path) if path.exists() else \
+        pd.DataFrame(columns=["network", "arch", "seed"])
     rows = done.to_dict("records")
     for name, (role, spec) in networks.items():
         cost = arch_cost(spec)
         for seed in seeds:
             arch = str(spec)
             if ((done["arch"] == arch) & (done["seed"] == seed)).any():
+                if not ((done["network"] == name) & (done["arch"] == arch)).any():
+                    cached = done[(done["arch"] == arch) & (done["seed"] == seed)].iloc[0]
+                    rows.append(dict(cached) | {"network": name, "role": role})
                 continue
             print(f"compare: training {name} (seed {seed})", flush=True)
             result = make_evaluator(data_cfg, evaluator_cfg, seed).evaluate(spec)
@@ -108,8 +112,9 @@ def measure(networks: dict[str, tuple[str, ArchSpec]], cfg: DictConfig, hardware
             })
             pd.DataFrame(rows).to_csv(path, index=False)  # one finished training at a time
     frame = pd.DataFrame(rows)
-    wanted = {str(spec) for _, spec in networks.values()}
-    return frame[frame["arch"].isin(wanted) & frame["seed"].isin(seeds)]
+    wanted = {(name, str(spec)) for name, (_, spec) in networks.items()}
+    keep = [(name, arch) in wanted for name, arch in zip(frame["network"], frame["arch"])]
+    return frame[pd.Series(keep, index=frame.index) & frame["seed"].isin(seeds)]
 
 
 def summarise(measured: pd.DataFrame) -> pd.DataFrame:
@@ -170,8 +175,9 @@ def main(cfg: DictConfig) -> None:
           f"({best['reference'] or 'trial ' + str(best['number'])}), NetAdapt starts there")
     adapted = run_stage_netadapt(cfg, seed_spec, hardware, run_dir)
     found_name = f"search best ({best['reference']})" if best["reference"] else "search best"
-    networks = {found_name: ("found: search", seed_spec),
-                "search + NetAdapt": ("found: NetAdapt", adapted.spec)}
+    networks = {found_name: ("found: search", seed_spec)}
+    if adapted.steps > 0:  # otherwise the search's network already met the target
+        networks["search + NetAdapt"] = ("found: NetAdapt", adapted.spec)
     for entry in cfg.compare.networks:
         networks[str(entry)] = ("reference", resolve_network(entry))
     seeds = [as_number(seed, int, "compare.seeds") for seed in cfg.compare.seeds]

@@ -103,8 +103,10 @@ def write_experiment_report(run_dir: Path, table: pd.DataFrame, *, reference: st
     accuracy_kind = table.attrs.get("accuracy_kind", "val_accuracy").replace("_", " ")
     plot_compare(table, run_dir / "compare.png", hardware_label,
                  f"{cfg.data.get('name', 'proxy')} {accuracy_kind}")
-    steps = pd.read_csv(run_dir / "netadapt" / LOG_NAME)
-    plot_netadapt(steps, run_dir / "netadapt.png")
+    log = run_dir / "netadapt" / LOG_NAME
+    steps = pd.read_csv(log) if log.exists() else None
+    if steps is not None:
+        plot_netadapt(steps, run_dir / "netadapt.png")
     lines = verdicts(table, reference)
     found = table[table["role"] != "reference"]
     ref = table[table["network"] == reference].iloc[0]
@@ -155,15 +157,16 @@ def write_experiment_report(run_dir: Path, table: pd.DataFrame, *, reference: st
         f"From the search's best network to {cfg.netadapt.target_ms} ms: delta = "
         f"{cfg.netadapt.delta_fraction} x seed latency, T = {cfg.netadapt.steps_per_proposal} "
         f"fine-tuning steps per proposal, {cfg.netadapt.train_images} training images, "
-        f"{cfg.netadapt.val_images} validation images. {adapted.message}. Every proposal: "
-        "[netadapt/steps.csv](netadapt/steps.csv); the kept ones:",
-        "",
-        _netadapt_markdown(steps),
-        "",
-        "![netadapt](netadapt.png)",
-        "",
-        f"Final network: `{adapted.spec}`",
+        f"{cfg.netadapt.val_images} validation images. {adapted.message}."
     ]
+    if steps is None:
+        text += ["", "NetAdapt had nothing to do: the search's best network already meets its "
+                 "target, so no network was adapted (lower `netadapt.target_ms` to trim it "
+                 "further)."]
+    else:
+        text += ["Every proposal: [netadapt/steps.csv](netadapt/steps.csv); the kept ones:", "",
+                 _netadapt_markdown(steps), "", "![netadapt](netadapt.png)", "",
+                 f"Final network: `{adapted.spec}`"]
     path = run_dir / "report.md"
     path.write_text("\n".join(text) + "\n")
     return path

@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from nas.evaluate import Recipe
 
 from nas.arch import decode
+from nas.evaluate import Recipe
 from nas.netadapt import NetAdaptError, NetAdaptSettings, load_log, netadapt
 from nas.netadapt.adapt import COLUMNS, LOG_NAME, STATE_NAME
 from nas.netadapt.tuning import ProxyTuner

@@ -49,6 +49,7 @@ from nas.errors import NasError
 from nas.hardware.keys import OpKey
 from nas.hardware.profiles import KINDS, Hardware, default_table_path
 from nas.hardware.table import LatencyTable, TableError, cached_keys
+from nas.model.blocks import se_width
 
 DATA = Path(__file__).resolve().parent / "data"
 PUBLISHED_CSV = DATA / "published_pixel_latency.csv"
@@ -83,12 +84,6 @@ class PartShape:
         return self.dense_macs + self.depthwise_macs
 
 
-def _se_width(channels: int) -> int:
-    from nas.arch.channels import make_divisible
-
-    return make_divisible(channels // 4, 8)
-
-
 def _stem_shape(key: OpKey) -> PartShape:
     pixels = key.out_resolution ** 2
     return PartShape(key.kernel ** 2 * key.in_ch * key.out * pixels, 0.0,
@@ -105,7 +100,7 @@ def _block_shape(key: OpKey) -> PartShape:
     if expand:
         traffic += 2 * width * size_in
     if key.se:
-        dense += 2 * width * _se_width(width)
+        dense += 2 * width * se_width(width)
         traffic += 2 * width * size_out
     return PartShape(dense, key.kernel ** 2 * width * size_out, traffic)
 
@@ -226,11 +221,15 @@ class PixelModel:
         if unknown or not terms:
             raise PixelError(f"unknown model terms {unknown}; known: {', '.join(FEATURES)}")
         self.phone, self.terms, self.classes = phone, tuple(terms), classes
-        self.local = local_times()
         self.networks = published_networks()
         self._features = np.array([self.features(n.spec) for n in self.networks])
         self._latency = np.array([n.latency_ms[phone] for n in self.networks])
         self.coef = fit(self._features, self._latency)
+
+    @property
+    def local(self) -> LocalTimes:
+        """The shipped local table, read only when a term needs it."""
+        return local_times()
 
     def features(self, spec: ArchSpec) -> list[float]:
         keys = cached_keys(spec, self.classes)
@@ -317,16 +316,18 @@ class CalibratedHardware(Hardware):
 
     def __init__(self, *, name: str, model: PixelModel, device: str) -> None:
         self.model = model
-        local = model.local.table.metadata
         metadata = {
             "kind": "calibrated", "measured": False, "device": device, "phone": model.phone,
             "backend": "tflite fp32, one large core, batch 1 (published figures)",
             "figures": "Howard et al. 2019, Searching for MobileNetV3, Table 3 "
                        f"({len(model.networks)} networks; {PUBLISHED_CSV.name})",
-            "local_table": {"file": LOCAL_TABLE.name, "device": local.get("device"),
-                            "backend": local.get("backend"), "threads": local.get("threads"),
-                            "entries": len(model.local.table)},
         } | model.summary()
+        if "local_ms" in model.terms:
+            local = model.local.table.metadata
+            metadata["local_table"] = {"file": LOCAL_TABLE.name, "device": local.get("device"),
+                                       "backend": local.get("backend"),
+                                       "threads": local.get("threads"),
+                                       "entries": len(model.local.table)}
         super().__init__(name=name, predict=model.predict_ms, metadata=metadata)
 
 

@@ -199,3 +199,16 @@ def test_the_shipped_model_is_the_best_candidate_by_leave_one_out():
     rows = compare_models("pixel1")
     best = min(rows, key=lambda row: (row["loo_mape_pct"], row["terms"].count("+")))
     assert best["terms"] == " + ".join(TERMS)
+
+
+def test_describe_adds_latency_and_its_error(tmp_path):
+    env = {"NAS_CACHE_DIR": str(tmp_path / "cache"), "HOME": str(tmp_path),
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "nas.describe", "arch=mnasnet_a1",
+                          "hardware=pixel", "format=json"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    expected = load_hardware(pixel_cfg()).predict_ms(PRESETS["mnasnet_a1"]())
+    assert summary["latency_ms"] == pytest.approx(expected)
+    assert summary["latency_kind"] == "calibrated" and summary["latency_loo_mape_pct"] <= 10

@@ -212,6 +212,15 @@ def mnasnet_small(width: float = 1.0, resolution: int = 224) -> ArchSpec:
     return _mbconv_net(_MNASNET_SMALL, 8, "relu", width, resolution)
 
 
+def mnasnet_a1_v3_space(width: float = 1.0, resolution: int = 224) -> ArchSpec:
+    """MnasNet-A1 moved into the MobileNetV3-Large search space: the seed of the V3-Large
+    experiment (Howard et al. 2019, Sec. 4.1 reuses MnasNet-A1 as the initial Large model).
+    Its 320-wide last block is dropped (the space ends with the 160-wide stage); stem (32, ReLU)
+    and head (1x1 conv to 1280, no pre-classifier layer: the original last stage) are kept."""
+    spec = mnasnet_a1(width, resolution)
+    return dataclasses.replace(spec, blocks=spec.blocks[:-1])
+
+
 def proxylessnas_mobile(width: float = 1.0, resolution: int = 224) -> ArchSpec:
     return _mbconv_net(_PROXYLESS_MOBILE, 32, "relu6", width, resolution)
 
@@ -226,6 +235,7 @@ PRESETS: dict[str, Callable[..., ArchSpec]] = {
     "mobilenet_v3_large_tf": mobilenet_v3_large_tf,
     "mobilenet_v3_small_tf": mobilenet_v3_small_tf,
     "mnasnet_a1": mnasnet_a1,
+    "mnasnet_a1_v3_space": mnasnet_a1_v3_space,
     "mnasnet_small": mnasnet_small,
     "proxylessnas_mobile": proxylessnas_mobile,
 }

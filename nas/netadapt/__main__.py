@@ -1,0 +1,118 @@
+"""``python -m nas.netadapt arch=<seed> target_ms=<ms> [hardware=pixel] [steps_per_proposal=T]
+[run_dir=DIR]``: shrink a network with NetAdapt until it meets a latency target, then train
+the result from scratch. Rerunning the same command continues after the last finished step."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from nas.arch import PRESETS, ArchSpec, resolve_arch
+from nas.cli import as_number, run
+from nas.cost import arch_cost
+from nas.netadapt.adapt import NetAdaptResult, NetAdaptSettings, netadapt
+
+FINAL_NAME = "final.json"
+
+
+def settings_from(cfg: DictConfig) -> NetAdaptSettings:
+    return NetAdaptSettings(
+        target_ms=as_number(cfg.target_ms, float, "target_ms"),
+        delta_fraction=as_number(cfg.delta_fraction, float, "delta_fraction"),
+        steps_per_proposal=as_number(cfg.steps_per_proposal, int, "steps_per_proposal"),
+        seed_steps=as_number(cfg.seed_steps, int, "seed_steps"),
+        max_steps=as_number(cfg.max_steps, int, "max_steps"),
+        seed=as_number(cfg.seed, int, "seed"),
+    )
+
+
+def make_tuner(cfg: DictConfig):
+    from nas.evaluate import Recipe
+    from nas.netadapt.tuning import ProxyTuner
+
+    known = set(Recipe.names())
+    evaluator = {k: v for k, v in OmegaConf.to_container(cfg.evaluator).items() if k in known}
+    evaluator["lr"] = as_number(cfg.finetune_lr, float, "finetune_lr")
+    if cfg.get("finetune_batch_size") is not None:
+        evaluator["batch_size"] = as_number(cfg.finetune_batch_size, int, "finetune_batch_size")
+    recipe = Recipe(**evaluator)
+    return ProxyTuner(
+        data_config=OmegaConf.to_container(cfg.data),
+        recipe=recipe,
+        train_images=as_number(cfg.train_images, int, "train_images"),
+        val_images=as_number(cfg.val_images, int, "val_images"),
+        seed=as_number(cfg.seed, int, "seed"),
+        device=str(cfg.get("device") or "cpu"),
+    )
+
+
+def default_run_dir(arch: str, hardware: str) -> Path:
+    name = arch if arch in PRESETS else re.sub(r"\W+", "_", Path(arch).stem)[:40]
+    return Path("results") / f"netadapt-{name}-{hardware}"
+
+
+def train_final(cfg: DictConfig, spec: ArchSpec, seed: int) -> dict:
+    """Train ``spec`` from scratch with the evaluator's recipe (the last step of NetAdapt)."""
+    from nas.evaluate import make_evaluator
+
+    evaluator = make_evaluator(OmegaConf.to_container(cfg.data),
+                               OmegaConf.to_container(cfg.evaluator), seed)
+    result = evaluator.evaluate(spec)
+    return {"val_accuracy": result.val_accuracy, "train_seconds": result.train_seconds,
+            "epochs": result.epochs}
+
+
+def summary(result: NetAdaptResult, hardware, seed_spec: ArchSpec) -> dict:
+    cost = arch_cost(result.spec)
+    return {
+        "arch": str(result.spec),
+        "seed_arch": str(seed_spec),
+        "hardware": hardware.name,
+        "seed_latency_ms": hardware.predict_ms(seed_spec),
+        "latency_ms": result.latency_ms,
+        "macs": cost.macs,
+        "params": cost.params,
+        "steps": result.steps,
+        "reached": result.reached,
+        "finetuned_val_accuracy": result.accuracy,
+        "message": result.message,
+    }
+
+
+def set_threads(threads) -> None:
+    import torch
+
+    if threads is not None:
+        torch.set_num_threads(as_number(threads, int, "threads"))
+
+
+def main(cfg: DictConfig) -> dict:
+    from nas.hardware import load_hardware
+
+    set_threads(cfg.get("threads"))
+    seed_spec = resolve_arch(str(cfg.arch))
+    settings = settings_from(cfg)
+    hardware = load_hardware(OmegaConf.to_container(cfg.hardware))
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(str(cfg.arch), hardware.name)
+    result = netadapt(seed_spec, latency=hardware.predict_ms, tuner=make_tuner(cfg),
+                      settings=settings, run_dir=run_dir, hardware=hardware.name)
+    if result.steps == 0:
+        return {"message": result.message}
+    report = summary(result, hardware, seed_spec)
+    final_path = run_dir / FINAL_NAME
+    if result.reached and cfg.final_train:
+        previous = json.loads(final_path.read_text()) if final_path.exists() else {}
+        if previous.get("arch") == report["arch"] and "final" in previous:
+            report["final"] = previous["final"]  # a rerun of a finished run trains nothing
+        else:
+            report["final"] = train_final(cfg, result.spec, settings.seed)
+    final_path.write_text(json.dumps(report, indent=1))
+    print(json.dumps(report))
+    return report
+
+
+if __name__ == "__main__":
+    run(main, "netadapt", usage=__doc__)

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import fcntl
 import os
+import warnings
 from pathlib import Path
 
 import optuna
-from optuna.storages import RDBStorage, RetryFailedTrialCallback
-from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optuna.trial import TrialState
+
+from nas.search.locks import FlockJournalLock
 
 JOURNAL_NAME = "study.journal"
 HEARTBEAT_SECONDS = 30
@@ -42,18 +45,27 @@ def journal_path(storage: str | None, run_dir: Path) -> Path | None:
     return None
 
 
-def open_storage(storage: str | None, run_dir: Path) -> optuna.storages.BaseStorage:
+def open_storage(storage: str | None, run_dir: Path, *, heartbeat_seconds: int = HEARTBEAT_SECONDS,
+                 grace_seconds: int = GRACE_SECONDS) -> optuna.storages.BaseStorage:
     path = journal_path(storage, run_dir)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        backend = JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path)))
-        return JournalStorage(backend)
-    return RDBStorage(
-        storage,
-        heartbeat_interval=HEARTBEAT_SECONDS,
-        grace_period=GRACE_SECONDS,
-        failed_trial_callback=RetryFailedTrialCallback(max_retry=1),
-    )
+        # A flock (nas.search.locks): the kernel frees it when a worker is killed mid-append.
+        return JournalStorage(JournalFileBackend(str(path), lock_obj=FlockJournalLock(path)))
+    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.9
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RDBStorage(
+            storage,
+            engine_kwargs=_engine_options(storage),
+            heartbeat_interval=heartbeat_seconds,
+            grace_period=grace_seconds,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+        )
+
+
+def _engine_options(url: str) -> dict:
+    """SQLite: wait for a busy database instead of failing at once (several local workers)."""
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
 
 
 class WorkerLock:

@@ -17,8 +17,9 @@ from optuna.trial import TrialState
 from pg_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from nas.search import counts_as_done
+from nas.search.parallel import WorkerPlan, plan_workers, worker_command
 from nas.search.storage import open_storage
-from nas.search.workers import SURPLUS_ATTR, WORKER_ATTR
+from nas.search.workers import RUN, STOP, SURPLUS_ATTR, WAIT, WORKER_ATTR, Budget
 
 BASE = ["~hardware", "~data", "evaluator=surrogate", "search.objectives=macs", "report=false",
         "study_name=shared"]
@@ -138,3 +139,59 @@ def test_a_worker_killed_mid_trial_is_retried_and_the_total_is_reached(kind, tmp
     retries = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
     assert retries[0].params == failed.params  # the same candidate, run again
+
+
+def test_n_workers_starts_workers_forwards_ctrl_c_and_the_same_command_resumes(tmp_path):
+    run_dir = tmp_path / "run"
+    journal = str(run_dir / "study.journal")
+    args = [sys.executable, "-m", "nas.search", *BASE, f"run_dir={run_dir}", "search.n_workers=2",
+            "search.n_trials=6", "evaluator.seconds=1"]
+    parent = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while sum(map(counts_as_done, trials_of(None, run_dir))) < 2:
+        assert time.monotonic() < deadline and parent.poll() is None
+        time.sleep(0.2)
+    parent.send_signal(signal.SIGINT)  # as Ctrl-C: the parent forwards it to its workers
+    _, err = parent.communicate(timeout=60)
+    assert parent.returncode == 130, err
+    assert "[worker 0]" in err and "[worker 1]" in err and "run the same command" in err
+    trials = trials_of(None, run_dir)
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    assert 2 <= sum(map(counts_as_done, trials)) < 6
+
+    again = subprocess.run(args, capture_output=True, text=True, timeout=150)
+    assert again.returncode == 0, again.stderr
+    trials = trials_of(None, run_dir)
+    complete = check_shared_study(trials, finished=6)
+    assert len({t.user_attrs[WORKER_ATTR] for t in complete}) >= 3  # two runs, two workers each
+    assert journal in again.stdout
+
+
+def test_budget_counts_the_study_total_or_each_workers_own():
+    def trial(number, state):
+        t = optuna.trial.create_trial(state=state, value=None if state != TrialState.COMPLETE
+                                      else 1.0)
+        t.number = number
+        return t
+
+    done = [trial(i, TrialState.COMPLETE) for i in range(3)]
+    total = Budget(4, None, counts_as_done)
+    assert total.next_step(done, mine=0) == RUN
+    running = done + [trial(3, TrialState.RUNNING)]
+    assert total.next_step(running, mine=0) == WAIT  # the last trial is another worker's
+    assert total.surplus(running + [trial(4, TrialState.RUNNING)], 4)
+    assert not total.surplus(running, 3)
+    queued = running + [trial(4, TrialState.WAITING)]
+    assert total.next_step(queued, mine=0) == RUN  # a queued retry is taken (or failed surplus)
+    assert total.next_step(done + [trial(3, TrialState.COMPLETE)], mine=0) == STOP
+    each = Budget(4, 2, counts_as_done)
+    assert each.next_step(running, mine=1) == RUN and each.next_step(running, mine=2) == STOP
+    assert not each.surplus(running * 3, 99)
+
+
+def test_worker_plans_share_cores_and_gpus():
+    assert plan_workers(2, cores=16, gpus=[]) == [WorkerPlan(8, None)] * 2
+    assert [p.gpu for p in plan_workers(3, cores=2, gpus=["0", "1"])] == ["0", "1", "0"]
+    assert plan_workers(4, cores=2, gpus=[])[0].threads == 1
+    command = worker_command(["search.n_workers=4", "report=true", "seed=3"], WorkerPlan(2, None))
+    assert command[-4:] == ["seed=3", "search.n_workers=1", "search.threads=2", "report=false"]

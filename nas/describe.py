@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from nas.arch import PRESETS, SearchSpace, resolve_arch
+from nas.arch import PRESETS, SearchSpace, decode, resolve_arch
 from nas.cli import as_number, run
 from nas.cost import arch_cost, layer_costs
 from nas.errors import NasError
@@ -49,6 +49,18 @@ def describe(arch: str, width: float | None = None, resolution: int | None = Non
     }
 
 
+def latency(hardware_cfg: dict, arch: str) -> dict:
+    """``latency_ms`` of ``arch`` on a hardware profile (``nas.hardware.load_hardware``)."""
+    from nas.hardware import load_hardware
+
+    hardware = load_hardware(hardware_cfg)
+    result = {"hardware": hardware.name, "latency_ms": hardware.predict_ms(decode(arch)),
+              "latency_kind": hardware.metadata.get("kind")}
+    if "loo_mape_pct" in hardware.metadata:  # calibrated: its error goes wherever it is shown
+        result["latency_loo_mape_pct"] = hardware.metadata["loo_mape_pct"]
+    return result
+
+
 def format_table(summary: dict) -> str:
     frame = pd.DataFrame(summary["layers"])
     frame["macs"] = (frame["macs"] / 1e6).map("{:.2f}M".format)
@@ -62,6 +74,12 @@ def format_table(summary: dict) -> str:
         f"{summary['params']:,} params, {summary['elementwise'] / 1e6:.1f}M elementwise ops "
         f"at {summary['resolution']}x{summary['resolution']}, {summary['num_classes']} classes",
     ]
+    if "latency_ms" in summary:
+        lines.append(f"latency: {summary['latency_ms']:.2f} ms predicted on {summary['hardware']}"
+                     f" ({summary['latency_kind']}"
+                     + (f", leave-one-out MAPE {summary['latency_loo_mape_pct']}% on the "
+                        "published networks" if "latency_loo_mape_pct" in summary else "")
+                     + ")")
     return "\n".join(lines)
 
 
@@ -100,6 +118,8 @@ def main(cfg: DictConfig) -> None:
         resolution=as_number(cfg.resolution, int, "resolution"),
         num_classes=as_number(cfg.num_classes, int, "num_classes"),
     )
+    if cfg.get("hardware") is not None:
+        summary |= latency(OmegaConf.to_container(cfg.hardware), summary["arch"])
     if cfg.format == "json":
         print(json.dumps(summary))
     else:

@@ -17,7 +17,7 @@ def _row(trial: optuna.trial.FrozenTrial) -> dict:
     seconds = None
     if trial.datetime_start is not None and trial.datetime_complete is not None:
         seconds = (trial.datetime_complete - trial.datetime_start).total_seconds()
-    violations = attrs.get("constraints", [])
+    violations = trial.constraints.values()
     feasible = all(value <= 0 for value in violations)
     accuracy = attrs.get("accuracy") if attrs.get("trained") else None
     evaluated = (trial.state == optuna.trial.TrialState.COMPLETE and accuracy is not None

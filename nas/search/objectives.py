@@ -6,9 +6,10 @@ Mobile", Eq. 2) folds latency into one number: ``ACC x (LAT / TARGET)^w`` with `
 ``alpha = beta = -0.07`` (a network twice as slow must be ~5% more accurate to score the same);
 MobileNetV3 (Howard et al. 2019) reuses it, with ``w = -0.15`` for its small models.
 
-Hard constraints (max latency, MACs, params) are given to Optuna's samplers as
-``constraints_func`` values: ``value / limit - 1``, so ``<= 0`` is feasible and violations of
-different units are comparable when the sampler sums them.
+Hard constraints (max latency, MACs, params) reach Optuna's samplers (NSGA-II, TPE) through
+``Trial.set_constraint``, Optuna 5's successor of ``constraints_func``. Each value is
+``value / limit - 1``: ``<= 0`` is feasible, and violations of different units are comparable
+when the sampler sums them.
 """
 
 from __future__ import annotations

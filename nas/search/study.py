@@ -147,8 +147,12 @@ class Objective:
                  "latency_ms": latency}
         constraints = self.settings.constraints
         if constraints.active:
-            attrs["constraints"] = constraints.violations(
-                latency_ms=latency, macs=cost.macs, params=cost.params)
+            # Optuna 5's Trial.set_constraint (it replaces samplers' constraints_func): NSGA-II
+            # and TPE read these values; <= 0 is feasible.
+            violations = constraints.violations(latency_ms=latency, macs=cost.macs,
+                                                params=cost.params)
+            for name, value in zip(constraints.limits(), violations):
+                trial.set_constraint(name, value)
             attrs["skipped"] = constraints.describe_violation(
                 latency_ms=latency, macs=cost.macs, params=cost.params)
         for key, value in attrs.items():
@@ -204,6 +208,9 @@ class Objective:
         accuracy = float(result.val_accuracy)
         trial.set_user_attr("train_seconds", float(result.train_seconds))
         trial.set_user_attr("epochs", int(result.epochs))
+        history = getattr(result, "history", None)  # per-epoch accuracy, when the evaluator has it
+        if history:
+            trial.set_user_attr("history", [float(value) for value in history])
         if not math.isfinite(accuracy):
             trial.set_user_attr("failure", f"accuracy is {accuracy} (loss diverged)")
             raise FloatingPointError(f"accuracy is {accuracy}")
@@ -212,24 +219,17 @@ class Objective:
         return accuracy
 
 
-def constraint_values(trial: FrozenTrial) -> list[float]:
-    """constraints_func for the samplers: the values the objective stored (<= 0: feasible)."""
-    return list(trial.user_attrs.get("constraints", [0.0]))
-
-
 # --- samplers ------------------------------------------------------------------------------
 def make_sampler(settings: SearchSettings, seed: int) -> optuna.samplers.BaseSampler:
-    constraints = constraint_values if settings.constraints.active else None
+    # Hard constraints reach NSGA-II and TPE through Trial.set_constraint (see Objective).
     builders: dict[str, Callable[[], optuna.samplers.BaseSampler]] = {
         "nsga2": lambda: optuna.samplers.NSGAIISampler(
-            population_size=settings.population_size, seed=seed, constraints_func=constraints),
+            population_size=settings.population_size, seed=seed),
         "tpe": lambda: optuna.samplers.TPESampler(
-            n_startup_trials=settings.n_startup_trials, multivariate=True, seed=seed,
-            constraints_func=constraints),
+            n_startup_trials=settings.n_startup_trials, multivariate=True, seed=seed),
         "random": lambda: optuna.samplers.RandomSampler(seed=seed),
         "mnasnet": lambda: optuna.samplers.TPESampler(
-            n_startup_trials=settings.n_startup_trials, multivariate=True, seed=seed,
-            constraints_func=constraints),
+            n_startup_trials=settings.n_startup_trials, multivariate=True, seed=seed),
     }
     return builders[settings.strategy]()
 

@@ -1,0 +1,192 @@
+"""``LatencyTable``: measured milliseconds per ``OpKey``, saved as one CSV with its metadata.
+
+File format: the first line is ``# nas-latency-table {json metadata}`` (device, CPU model,
+backend, library versions, threads, batch, dates, noise floor, calibration networks), then a
+plain CSV with one row per key: the key's fields, ``median_ms``, ``p10_ms``, ``p90_ms``,
+``runs``, ``measured_at``. One file, written to a temporary name and renamed, so a killed run
+never leaves half a table behind.
+
+Prediction sums the parts of a network, then applies an additivity correction fitted on whole
+networks measured end to end (``calibration`` in the metadata): ``whole = slope * sum +
+intercept``, least squares over the calibration networks (a plain ratio with fewer than three).
+Parts timed alone miss what overlaps between them (ONNX Runtime's per-run overhead, caches
+warmed by the previous block), so the raw sum is biased; the correction removes the bias.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from nas.arch import ArchSpec, decode
+from nas.errors import NasError
+from nas.hardware.keys import KEY_FIELDS, OpKey, arch_keys
+from nas.hardware.timing import Timing
+
+MAGIC = "# nas-latency-table "
+TIMING_FIELDS = ("median_ms", "p10_ms", "p90_ms", "runs", "measured_at")
+# A table answers only for the setting it was measured in.
+IDENTITY_FIELDS = ("backend", "threads", "batch", "device")
+
+
+class TableError(NasError):
+    """A latency table that cannot be read or belongs to another setting."""
+
+
+class MissingOps(NasError):
+    """The table lacks parts of a network."""
+
+    def __init__(self, keys: list[OpKey]) -> None:
+        super().__init__(f"the latency table lacks {len(keys)} parts, e.g. {keys[0]}")
+        self.keys = keys
+
+
+@dataclass(frozen=True)
+class Correction:
+    """``whole_ms = slope * summed_ms + intercept``, fitted on ``networks`` networks."""
+
+    slope: float = 1.0
+    intercept: float = 0.0
+    networks: int = 0
+
+    def __call__(self, summed_ms: float) -> float:
+        return self.slope * summed_ms + self.intercept
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@lru_cache(maxsize=65536)
+def cached_keys(spec: ArchSpec, classes: int) -> tuple[OpKey, ...]:
+    return arch_keys(spec, classes)
+
+
+class LatencyTable:
+    """Medians per key, with metadata. ``frame`` shows the table as a pandas DataFrame."""
+
+    def __init__(self, metadata: dict, rows: dict[OpKey, dict] | None = None) -> None:
+        self.metadata = dict(metadata)
+        self.metadata.setdefault("calibration", [])
+        self._rows: dict[OpKey, dict] = dict(rows or {})
+        self._ms = {key: float(row["median_ms"]) for key, row in self._rows.items()}
+        self._correction: Correction | None = None
+
+    # --- contents -----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, key: OpKey) -> bool:
+        return key in self._ms
+
+    def ms(self, key: OpKey) -> float:
+        return self._ms[key]
+
+    def missing(self, keys) -> list[OpKey]:
+        return list(dict.fromkeys(key for key in keys if key not in self._ms))
+
+    def add(self, key: OpKey, timing: Timing) -> None:
+        self._rows[key] = {"median_ms": timing.median_ms, "p10_ms": timing.p10_ms,
+                           "p90_ms": timing.p90_ms, "runs": timing.runs, "measured_at": now()}
+        self._ms[key] = timing.median_ms
+        self._correction = None
+
+    def add_calibration(self, arch: str, classes: int, measured_ms: float) -> None:
+        entries = [c for c in self.metadata["calibration"] if c["arch"] != arch]
+        entries.append({"arch": arch, "classes": classes, "measured_ms": measured_ms})
+        self.metadata["calibration"] = entries
+        self._correction = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        records = [key.to_row() | row for key, row in self._rows.items()]
+        return pd.DataFrame.from_records(records, columns=[*KEY_FIELDS, *TIMING_FIELDS])
+
+    # --- prediction ---------------------------------------------------------------------------
+    def summed_ms(self, spec: ArchSpec, classes: int = 1000) -> float:
+        """Plain sum of the parts of ``spec``; MissingOps if any is not in the table."""
+        keys = cached_keys(spec, classes)
+        try:
+            return sum(self._ms[key] for key in keys)
+        except KeyError:
+            raise MissingOps(self.missing(keys)) from None
+
+    def predict(self, spec: ArchSpec, classes: int = 1000) -> float:
+        return self.correction()(self.summed_ms(spec, classes))
+
+    def correction(self) -> Correction:
+        if self._correction is None:
+            self._correction = self._fit_correction()
+        return self._correction
+
+    def _fit_correction(self) -> Correction:
+        pairs = []
+        for entry in self.metadata["calibration"]:
+            try:
+                pairs.append((self.summed_ms(decode(entry["arch"]), entry["classes"]),
+                              entry["measured_ms"]))
+            except MissingOps:
+                continue
+        if not pairs:
+            return Correction()
+        sums, wholes = zip(*pairs)
+        if len(pairs) < 3:
+            return Correction(sum(w / s for s, w in pairs) / len(pairs), 0.0, len(pairs))
+        mean_s, mean_w = sum(sums) / len(sums), sum(wholes) / len(wholes)
+        var = sum((s - mean_s) ** 2 for s in sums)
+        slope = sum((s - mean_s) * (w - mean_w) for s, w in pairs) / var
+        return Correction(slope, mean_w - slope * mean_s, len(pairs))
+
+    # --- files --------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Write atomically: a temporary file in the same folder, then a rename."""
+        path = Path(path).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.metadata["updated"] = now()
+        self.metadata["entries"] = len(self)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(temp, "w", newline="") as handle:
+            handle.write(MAGIC + json.dumps(self.metadata, sort_keys=True) + "\n")
+            self.frame.to_csv(handle, index=False)
+        os.replace(temp, path)
+
+    @classmethod
+    def load(cls, path: Path, expect: dict | None = None) -> LatencyTable:
+        """Read ``path``; TableError if corrupt or measured in another setting than ``expect``."""
+        path = Path(path).expanduser()
+        try:
+            with open(path, newline="") as handle:
+                first = handle.readline()
+                if not first.startswith(MAGIC):
+                    raise TableError(f"{path} is not a nas latency table (no '{MAGIC.strip()}' "
+                                     "first line); delete it or give another table=PATH")
+                metadata = json.loads(first[len(MAGIC):])
+                frame = pd.read_csv(handle)
+            rows = {OpKey.from_row(row): {f: row[f] for f in TIMING_FIELDS}
+                    for row in frame.to_dict("records")}
+            if any(not float(row["median_ms"]) > 0 for row in rows.values()):
+                raise TableError(f"{path}: a median_ms is missing or not positive")
+        except TableError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError) as error:
+            raise TableError(f"{path} is corrupt ({type(error).__name__}: "
+                             f"{str(error).splitlines()[0] if str(error) else 'unreadable'}); "
+                             "delete it or give another table=PATH") from None
+        table = cls(metadata, rows)
+        if expect:
+            table.check(expect, path)
+        return table
+
+    def check(self, expect: dict, path: Path | str = "table") -> None:
+        wrong = [f for f in IDENTITY_FIELDS if f in expect and self.metadata.get(f) != expect[f]]
+        if wrong:
+            have = ", ".join(f"{f}={self.metadata.get(f)!r}" for f in wrong)
+            want = ", ".join(f"{f}={expect[f]!r}" for f in wrong)
+            raise TableError(f"{path} was measured with {have}, but this profile needs {want}; "
+                             "give another table=PATH")

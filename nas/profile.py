@@ -1,0 +1,116 @@
+"""``python -m nas.profile hardware=cpu``: measure every part a search space can produce.
+
+Resumable: the table is saved every few seconds and at exit, and parts already in it are
+skipped, so an interrupted run continues where it stopped and a new space extends the table.
+Then whole networks for the additivity correction, and a noise floor: some parts measured again
+in a second process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+
+from omegaconf import DictConfig, OmegaConf
+
+from nas.arch import PRESETS, SearchSpace, encode
+from nas.cli import run
+from nas.errors import NasError
+from nas.hardware import MeasuredHardware, load_hardware, measure_into, space_keys
+from nas.hardware.keys import arch_keys
+from nas.hardware.table import LatencyTable
+
+
+def hardware_config(cfg: DictConfig) -> dict:
+    """The hardware group as a plain dict, with the top-level ``table=`` override applied."""
+    hardware = OmegaConf.to_container(cfg.hardware)
+    if cfg.get("table"):
+        hardware["table"] = str(cfg.table)
+    return hardware
+
+
+def load_measured(cfg: DictConfig) -> MeasuredHardware:
+    hardware = load_hardware(hardware_config(cfg))
+    if not isinstance(hardware, MeasuredHardware):
+        raise NasError(f"hardware={hardware.name} is not measured on this machine")
+    return hardware
+
+
+def profile_keys(space: SearchSpace, classes: int, presets: bool):
+    keys = space_keys(space, classes)
+    if presets:
+        for make in PRESETS.values():
+            keys.extend(arch_keys(make(resolution=space.resolution), classes))
+    return list(dict.fromkeys(keys))
+
+
+def calibrate(hw: MeasuredHardware, space: SearchSpace, count: int, seed: int) -> int:
+    """Measure ``count`` random networks of the space end to end (seed apart from validate's)."""
+    rng = random.Random(seed)
+    specs = [space.sample_random(rng) for _ in range(count)]
+    have = {entry["arch"] for entry in hw.table.metadata["calibration"]}
+    specs = [spec for spec in specs if encode(spec) not in have]
+    if not specs:
+        return 0
+    hw.ensure(specs)
+    for spec, timing in zip(specs, hw.measure_networks(specs, desc="calibration networks")):
+        hw.table.add_calibration(encode(spec), hw.classes, timing.median_ms)
+    hw.table.save(hw.path)
+    return len(specs)
+
+
+def noise_floor(hw: MeasuredHardware, count: int, seed: int = 0) -> float:
+    """MAPE (%) between the table and the same parts measured again in a new process."""
+    keys = random.Random(seed).sample(sorted(hw.table._ms, key=str), min(count, len(hw.table)))
+    if not keys:
+        return float("nan")
+    again = LatencyTable(hw.table.metadata)
+    measure_into(again, hw.path.with_name(hw.path.name + ".noise"), keys, hw.settings,
+                 desc="noise floor")
+    hw.path.with_name(hw.path.name + ".noise").unlink()
+    errors = [abs(again.ms(k) - hw.table.ms(k)) / hw.table.ms(k) for k in keys]
+    return 100 * sum(errors) / len(errors)
+
+
+def main(cfg: DictConfig) -> None:
+    if cfg.hardware.kind == "calibrated":  # a phone: report, export=DIR or import=CSV
+        return profile_calibrated(cfg)
+    hw = load_measured(cfg)
+    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    space = dataclasses.replace(space, resolution=int(cfg.hardware.resolution))
+    keys = profile_keys(space, hw.classes, bool(cfg.presets))
+    todo = hw.table.missing(keys)
+    print(f"{space.name}: {len(keys)} parts, {len(keys) - len(todo)} already in {hw.path}")
+    start = time.monotonic()
+    # A fixed shuffle spreads slow drifts of the machine over all kinds of parts.
+    random.Random(0).shuffle(todo)
+    measure_into(hw.table, hw.path, todo, hw.settings)
+    measured_s = time.monotonic() - start
+    calibrated = 0
+    if cfg.calibration:
+        cal = cfg.hardware.get("calibration") or {}
+        calibrated = calibrate(hw, space, int(cal.get("archs", 10)), int(cal.get("seed", 1000)))
+    if int(cfg.noise_keys) > 0 and todo:
+        hw.table.metadata["noise_floor_pct"] = noise_floor(hw, int(cfg.noise_keys))
+        hw.table.save(hw.path)
+    correction = hw.table.correction()
+    print(f"table={hw.path} entries={len(hw.table)} measured={len(todo)} "
+          f"measure_s={measured_s:.0f} total_s={time.monotonic() - start:.0f} "
+          f"calibration_nets={calibrated} slope={correction.slope:.4f} "
+          f"intercept_ms={correction.intercept:.3f} "
+          f"noise_floor_pct={hw.table.metadata.get('noise_floor_pct')}")
+
+
+def profile_calibrated(cfg: DictConfig) -> None:
+    from nas.hardware.phone import profile_phone
+
+    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    space = dataclasses.replace(space, resolution=int(cfg.hardware.resolution))
+    lines = profile_phone(hardware_config(cfg), space, export=cfg.get("export"),
+                          results=cfg.get("import"), presets=bool(cfg.presets))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    run(main, "profile")

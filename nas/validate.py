@@ -1,0 +1,120 @@
+"""``python -m nas.validate hardware=cpu n_archs=50 seed=0``: a latency table against reality.
+
+Samples ``n_archs`` networks from the space (seeded) plus the presets, predicts each from the
+table (measuring missing parts first), then measures each whole network end to end with the same
+backend, twice, in two fresh processes (the second in reverse order). ``measured_ms`` is the
+mean of the two runs; the two runs against each other are the noise floor. Reports MAPE, max
+error, share within 5% and 10%, Spearman of predicted vs measured, of the uncorrected sum, and
+of MACs for contrast. Writes the pairs as CSV and a scatter plot; prints the summary last, one
+line of key=value pairs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from nas.arch import PRESETS, SearchSpace, encode
+from nas.cli import as_number, run
+from nas.errors import NasError
+from nas.hardware.validation import error_stats, scatter_plot, spearman
+from nas.profile import load_measured
+
+RESULTS = Path("results") / "latency_validation"
+
+
+def sample_specs(space: SearchSpace, n_archs: int, seed: int, presets, resolution: int):
+    """(source, spec) pairs: ``n_archs`` distinct random networks of the space, then presets."""
+    space = dataclasses.replace(space, resolution=resolution)
+    rng, specs, seen = random.Random(seed), [], set()
+    for _ in range(100 * max(n_archs, 1)):
+        if len(specs) == n_archs:
+            break
+        spec = space.sample_random(rng)
+        if spec not in seen:
+            seen.add(spec)
+            specs.append(("space", spec))
+    for name in presets:
+        if name not in PRESETS:
+            raise NasError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+        specs.append(("preset", PRESETS[name](resolution=resolution)))
+    return specs
+
+
+def main(cfg: DictConfig) -> None:
+    n_archs = as_number(cfg.n_archs, int, "n_archs")
+    seed = as_number(cfg.seed, int, "seed")
+    resolution = as_number(cfg.resolution, int, "resolution") or int(cfg.hardware.resolution)
+    if n_archs < 0:
+        raise NasError(f"n_archs must be >= 0, got {n_archs}")
+    hw = load_measured(cfg)
+    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    pairs = sample_specs(space, n_archs, seed, list(cfg.presets or []), resolution)
+    if len(pairs) < 2:
+        raise NasError("need at least two networks to validate")
+    sources, specs = zip(*pairs)
+    hw.ensure(specs)
+    predicted = [hw.predict_ms(spec) for spec in specs]
+    summed = [hw.table.summed_ms(spec, hw.classes) for spec in specs]
+    first = hw.measure_networks(list(specs), desc="end to end, run 1")
+    second = hw.measure_networks(list(specs)[::-1], desc="end to end, run 2")[::-1]
+    frame = pd.DataFrame({
+        "source": sources, "arch": [encode(s) for s in specs],
+        "predicted_ms": predicted, "summed_ms": summed,
+        "measured_ms": [(a.median_ms + b.median_ms) / 2 for a, b in zip(first, second)],
+        "run1_ms": [t.median_ms for t in first], "run2_ms": [t.median_ms for t in second],
+        "run1_p10_ms": [t.p10_ms for t in first], "run1_p90_ms": [t.p90_ms for t in first],
+        "macs": [_macs(spec) for spec in specs],
+    })
+    out = Path(str(cfg.out)) if cfg.out else RESULTS / (
+        f"{hw.name}-{hw.settings.backend}-t{hw.settings.threads}.csv")
+    summary = summarise(frame, hw)
+    write_outputs(frame, out, summary, hw)
+    print(frame[["source", "predicted_ms", "measured_ms", "run1_ms", "run2_ms"]]
+          .round(3).to_string(index=False))
+    print(f"wrote {out} and {out.with_suffix('.png')}")
+    print(" ".join(f"{k}={_fmt(v)}" for k, v in summary.items()))
+
+
+def _macs(spec) -> int:
+    from nas.cost import arch_cost  # fvcore tracing stays in this process, never in the timer
+
+    return arch_cost(spec).macs
+
+
+def summarise(frame: pd.DataFrame, hw) -> dict:
+    stats = error_stats(frame["predicted_ms"], frame["measured_ms"])
+    raw = error_stats(frame["summed_ms"], frame["measured_ms"])
+    noise = error_stats(frame["run2_ms"], frame["run1_ms"])
+    return {
+        "hardware": hw.name, "backend": hw.settings.backend, "threads": hw.settings.threads,
+        "n": len(frame), **stats,
+        "macs_spearman": spearman(frame["macs"], frame["measured_ms"]),
+        "uncorrected_mape": raw["mape"], "uncorrected_spearman": raw["spearman"],
+        "correction_nets": hw.table.correction().networks,
+        "noise_mape": noise["mape"], "noise_max": noise["max_error"],
+        "noise_spearman": noise["spearman"],
+    }
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def write_outputs(frame: pd.DataFrame, out: Path, summary: dict, hw) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = out.with_name(f".{out.name}.tmp")
+    frame.to_csv(temp, index=False)
+    temp.replace(out)
+    title = (f"{hw.name} ({hw.settings.backend}, {hw.settings.threads} thread, "
+             f"batch {hw.settings.batch}): MAPE {summary['mape']:.1f}%, "
+             f"Spearman {summary['spearman']:.3f} (MACs {summary['macs_spearman']:.3f})")
+    scatter_plot(frame, out.with_suffix(".png"), title)
+
+
+if __name__ == "__main__":
+    run(main, "validate")

@@ -1,0 +1,74 @@
+"""profile, validate and describe with hardware=, run as a user runs them (tiny settings)."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+SMALL_ARCH = "stem_k3_c16_hs_s2-ir_k3_e1_c16_re-ir_k3_e3_c24_se_hs_s2-head_c64_f128_hs-res32"
+
+FAST = ["hardware.backend=eager", "hardware.num_classes=10", "hardware.timing.warmup_s=0.002",
+        "hardware.timing.min_runs=3", "hardware.timing.max_runs=20",
+        "hardware.timing.target_s=0.005"]
+# A one-stage space at 32x32: 1 stem + 4 block + 1 head parts.
+TINY_SPACE = ["space.stem.width=[16]", "space.stem.act=[relu]", "space.head.conv=[64]",
+              "space.head.features=[128]",
+              "space.stages=[{stride:2,depth:[1,2],width:[24],kernel:[3],expand:[3],"
+              "se:[false],act:[relu,hswish]}]"]
+
+
+def nas(verb, *args):
+    return subprocess.run([sys.executable, "-m", f"nas.{verb}", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def summary_of(stdout):
+    return dict(item.split("=", 1) for item in stdout.strip().splitlines()[-1].split())
+
+
+def test_profile_measures_the_space_and_resumes(tmp_path):
+    table = tmp_path / "t.csv"
+    args = [f"table={table}", "hardware.resolution=32", "presets=false", "noise_keys=2",
+            "hardware.calibration.archs=2", *FAST, *TINY_SPACE]
+    first = nas("profile", *args)
+    assert first.returncode == 0, first.stderr
+    result = summary_of(first.stdout)
+    assert result["entries"] == result["measured"] == "6"
+    assert result["calibration_nets"] == "2" and float(result["noise_floor_pct"]) >= 0
+    again = summary_of(nas("profile", *args).stdout)
+    assert again["measured"] == "0" and again["calibration_nets"] == "0"
+
+
+def test_validate_end_to_end(tmp_path):
+    out = tmp_path / "v.csv"
+    result = nas("validate", "n_archs=2", "seed=0", "resolution=32",
+                 "presets=[mobilenet_v3_small]", f"table={tmp_path / 't.csv'}", f"out={out}",
+                 *FAST)
+    assert result.returncode == 0, result.stderr
+    summary = summary_of(result.stdout)
+    for key in ("mape", "spearman", "macs_spearman", "max_error", "within5", "within10",
+                "noise_mape", "uncorrected_mape"):
+        assert key in summary
+    assert float(summary["mape"]) >= 0 and -1 <= float(summary["spearman"]) <= 1
+    pairs = pd.read_csv(out)
+    assert list(pairs["source"]) == ["space", "space", "preset"]
+    assert (pairs["measured_ms"] > 0).all() and (pairs["predicted_ms"] > 0).all()
+    assert out.with_suffix(".png").stat().st_size > 1000
+
+
+def test_validate_with_a_corrupt_table_is_one_line(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("garbage\n")
+    result = nas("validate", "n_archs=2", f"table={table}", *FAST)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error:") and "not a nas latency table" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_describe_with_hardware_adds_latency(tmp_path):
+    result = nas("describe", f"arch={SMALL_ARCH}", "hardware=cpu", "format=json",
+                 f"hardware.table={tmp_path / 't.csv'}", *FAST)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["latency_ms"] > 0 and summary["hardware"] == "cpu"

@@ -1,0 +1,93 @@
+"""python -m nas.search as a user runs it: bad overrides, and a run killed with a real signal."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from nas.search.storage import JOURNAL_NAME, open_storage
+
+# Until a search needs latency, the surrogate and MACs keep these runs to seconds.
+BASE = ["~hardware", "~data", "evaluator=surrogate", "search.objectives=macs"]
+
+
+def search(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "nas.search", *BASE, *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search=evolution"], "search/evolution"),
+    (["search.n_trials=-2"], "search.n_trials must be >= 1, got -2"),
+    (["search.n_trials=many"], "search.n_trials must be a number"),
+    (["search.constraints.max_macs=1e6"], "cannot be met: the smallest network of space"),
+    (["search.objectives=latency"], "needs latency: give hardware"),
+])
+def test_bad_overrides_exit_2_with_one_line(args, message, tmp_path):
+    result = search(f"run_dir={tmp_path / 'run'}", *args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert not (tmp_path / "run" / JOURNAL_NAME).exists()  # nothing started
+
+
+def _study(run_dir):
+    return optuna.load_study(study_name="run", storage=open_storage(None, run_dir))
+
+
+def _finished(run_dir):
+    if not (run_dir / JOURNAL_NAME).exists():
+        return []
+    try:
+        return [t for t in _study(run_dir).trials if t.state == TrialState.COMPLETE]
+    except KeyError:  # the study is not created yet
+        return []
+
+
+def test_kill_9_mid_run_then_the_same_command_finishes_without_losing_a_trial(tmp_path):
+    run_dir = tmp_path / "run"
+    args = [sys.executable, "-m", "nas.search", *BASE, f"run_dir={run_dir}",
+            "search.n_trials=7", "evaluator.seconds=0.6", "report=false"]
+    worker = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while len(_finished(run_dir)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.kill(worker.pid, signal.SIGKILL)  # mid-trial: a trial is RUNNING
+    worker.wait()
+    before = {t.number: t.values for t in _finished(run_dir)}
+    assert len(before) >= 3
+    assert any(t.state == TrialState.RUNNING for t in _study(run_dir).trials)
+
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    trials = _study(run_dir).trials
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == 7
+    assert not any(t.state == TrialState.RUNNING for t in trials)
+    assert all(before[n] == trials[n].values for n in before)  # nothing finished was lost
+    assert len({t.number for t in trials}) == len(trials)
+    interrupted = [t for t in trials if t.state == TrialState.FAIL]
+    assert interrupted and all("interrupted" in t.user_attrs for t in interrupted)
+    references = [t for t in trials if t.user_attrs.get("reference")]
+    assert [t.state for t in references] == [TrialState.COMPLETE]
+    assert "7 to go" not in result.stderr and "trials done" in result.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    run_dir = tmp_path / "run"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "nas.search", *BASE, f"run_dir={run_dir}", "search.n_trials=50",
+         "evaluator.seconds=0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while len(_finished(run_dir)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGINT)
+    _, stderr = worker.communicate(timeout=60)
+    assert worker.returncode == 130
+    assert "run the same command to resume" in stderr
+    assert "Traceback" not in stderr

@@ -29,10 +29,14 @@ worker comes next runs it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import signal
+import threading
 import time
+import warnings
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,7 +152,10 @@ def fail_and_retry(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool
     # dead owner, whose name would let a reaper fail the retry before its new owner signs it.
     retry = copy.deepcopy(trial)
     retry.user_attrs.pop(WORKER_ATTR, None)
-    RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)(study, retry)
+    with warnings.catch_warnings():  # "experimental" in Optuna since 2.8
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry_once = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+    retry_once(study, retry)
     return True
 
 
@@ -206,8 +213,14 @@ class Worker:
     def run(self, study: optuna.Study, objective: Callable, budget: Budget, *,
             callbacks: Sequence[Callable] = (), stopped: Callable[[], bool] = lambda: False,
             catch: tuple = (Exception,)) -> int:
-        """Run trials until ``budget`` says stop; returns how many counted trials this ran."""
+        """Run trials until ``budget`` says stop; returns how many counted trials this ran.
+
+        Ctrl-C (SIGINT) while a candidate trains stops at once, and Optuna fails the trial; one
+        that arrives while Optuna creates or records a trial takes effect right after, so an
+        interrupted worker never leaves a trial RUNNING.
+        """
         mine = 0
+        interrupt = _Interrupt()
 
         def tally(study: optuna.Study, trial: FrozenTrial) -> None:
             nonlocal mine
@@ -218,19 +231,61 @@ class Worker:
             if budget.surplus(study.get_trials(deepcopy=False), trial.number):
                 trial.set_user_attr(SURPLUS_ATTR, "the study had its n_trials when this began")
                 raise Surplus()
-            return objective(trial)
+            with interrupt.allowed():
+                return objective(trial)
 
         def unless_surplus(callback):
             return lambda s, t: None if SURPLUS_ATTR in t.user_attrs else callback(s, t)
 
         hooks = [unless_surplus(c) for c in callbacks] + [tally]
-        while not stopped():
-            self.reap(study)
-            step = budget.next_step(study.get_trials(deepcopy=False), mine)
-            if step == STOP:
-                break
-            if step == WAIT:
-                time.sleep(self.settings.poll_seconds)
-                continue
-            study.optimize(guarded, n_trials=1, callbacks=hooks, catch=catch)
+        with interrupt.installed():
+            while not stopped():
+                interrupt.check()
+                self.reap(study)
+                step = budget.next_step(study.get_trials(deepcopy=False), mine)
+                if step == STOP:
+                    break
+                if step == WAIT:
+                    time.sleep(self.settings.poll_seconds)
+                    continue
+                study.optimize(guarded, n_trials=1, callbacks=hooks, catch=catch)
+            interrupt.check()
         return mine
+
+
+class _Interrupt:
+    """SIGINT raises KeyboardInterrupt only where a trial can be failed cleanly (see run)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.inside = False
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+        if self.inside:
+            self.inside = False
+            raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def allowed(self) -> Iterator[None]:
+        self.check()
+        self.inside = True
+        try:
+            yield
+        finally:
+            self.inside = False
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signal handlers belong to the main thread
+            return
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)

@@ -62,7 +62,7 @@ def calibrate(hw: MeasuredHardware, space: SearchSpace, count: int, seed: int) -
 
 def noise_floor(hw: MeasuredHardware, count: int, seed: int = 0) -> float:
     """MAPE (%) between the table and the same parts measured again in a new process."""
-    keys = random.Random(seed).sample(sorted(hw.table._ms, key=str), min(count, len(hw.table)))
+    keys = random.Random(seed).sample(sorted(hw.table.keys(), key=str), min(count, len(hw.table)))
     if not keys:
         return float("nan")
     again = LatencyTable(hw.table.metadata)

@@ -24,6 +24,7 @@ from nas.hardware.table import LatencyTable, MissingOps, now
 from nas.hardware.timing import Timing, TimingSettings
 
 SAVE_EVERY_S = 20.0
+NETWORK_CHUNK = 16  # whole networks prepared at once (memory), timed round-robin
 
 
 def default_table_path(name: str, backend: str, threads: int, batch: int = 1) -> Path:
@@ -139,7 +140,7 @@ def measure_networks(specs: list[ArchSpec], settings: TimingSettings, classes: i
 
     try:
         run_jobs([arch_job(i, encode(s), classes) for i, s in enumerate(specs)], settings,
-                 on_result)
+                 on_result, chunk=NETWORK_CHUNK)
     finally:
         bar.close()
     return [results[i] for i in range(len(specs))]
@@ -175,7 +176,8 @@ def open_table(cfg: Mapping, settings: TimingSettings) -> tuple[LatencyTable, Pa
 
 def _timing_meta(settings: TimingSettings) -> dict:
     return {"warmup_s": settings.warmup_s, "min_runs": settings.min_runs,
-            "max_runs": settings.max_runs, "target_s": settings.target_s}
+            "max_runs": settings.max_runs, "target_s": settings.target_s,
+            "rounds": settings.rounds, "statistic": "lowest per-round median"}
 
 
 def load_measured(cfg: Mapping) -> MeasuredHardware:

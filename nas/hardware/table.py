@@ -85,6 +85,9 @@ class LatencyTable:
     def __contains__(self, key: OpKey) -> bool:
         return key in self._ms
 
+    def keys(self) -> list[OpKey]:
+        return list(self._ms)
+
     def ms(self, key: OpKey) -> float:
         return self._ms[key]
 

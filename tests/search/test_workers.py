@@ -81,7 +81,7 @@ def storage(request, tmp_path):
 
 
 def test_two_workers_each_asked_for_n_trials_end_with_2n(storage, tmp_path):
-    n = 4
+    n = 3
     # Started together: both race to create the study and enqueue the reference network.
     workers = [start(storage, tmp_path / "run", f"search.n_trials_per_worker={n}",
                      f"seed={seed}") for seed in (0, 1)]
@@ -96,12 +96,12 @@ def test_two_workers_each_asked_for_n_trials_end_with_2n(storage, tmp_path):
 
 def test_workers_sharing_a_total_end_with_exactly_that_total(tmp_path):
     journal = str(tmp_path / "shared.journal")
-    workers = [start(journal, tmp_path / "run", "search.n_trials=7", "evaluator.seconds=0.3")
+    workers = [start(journal, tmp_path / "run", "search.n_trials=5", "evaluator.seconds=0.3")
                for _ in range(2)]
     for worker in workers:
         finish(worker)
     trials = trials_of(journal, tmp_path / "run")
-    complete = check_shared_study(trials, finished=7)
+    complete = check_shared_study(trials, finished=5)
     assert len({t.user_attrs[WORKER_ATTR] for t in complete}) == 2
     # A surplus trial (two workers starting the last trial at once) is failed unrun.
     assert all(SURPLUS_ATTR in t.user_attrs for t in trials if t.state == TrialState.FAIL)
@@ -122,7 +122,7 @@ def test_a_worker_killed_mid_trial_is_retried_and_the_total_is_reached(kind, tmp
     storage = (str(tmp_path / "shared.journal") if kind == "journal"
                else request.getfixturevalue("postgres_url"))
     run_dir = tmp_path / "run"
-    args = ["search.n_trials=6", "evaluator.seconds=1.5", *FAST_HEARTBEAT]
+    args = ["search.n_trials=5", "evaluator.seconds=1.5", *FAST_HEARTBEAT]
     survivor, victim = start(storage, run_dir, *args), start(storage, run_dir, *args)
     deadline = time.monotonic() + 90
     while (killed := _training_trial_of(victim, storage, run_dir)) is None:
@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_trial_is_retried_and_the_total_is_reached(kind, tmp
     finish(survivor)
 
     trials = trials_of(storage, run_dir)
-    check_shared_study(trials, finished=6)
+    check_shared_study(trials, finished=5)
     failed = trials[killed.number]
     assert failed.state == TrialState.FAIL
     retries = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]

@@ -23,7 +23,7 @@ from nas.errors import NasError
 
 # Overrides the parent sets for its workers (a user's own value of these is replaced).
 WORKER_OVERRIDES = ("search.n_workers", "search.threads", "report")
-INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # nas.cli's exit code after Ctrl-C
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def run_local_workers(argv: Sequence[str], n_workers: int, *, cores: int | None 
             signal.signal(sig, handler)
         for relay in relays:
             relay.join(timeout=5)
-    if interrupted or INTERRUPTED in codes:
+    if interrupted or EXIT_INTERRUPTED in codes:
         raise KeyboardInterrupt
     failed = [f"worker {i} exited with {code}" for i, code in enumerate(codes) if code != 0]
     if failed:

@@ -1,19 +1,20 @@
 """Where a study lives, and how a killed worker's leftovers are cleaned up.
 
 * Default: an Optuna ``JournalStorage`` file ``<run_dir>/study.journal`` (append-only, safe for
-  several processes on one machine through Optuna's file lock). Re-running the same command opens
-  the same study and continues it.
+  several processes on one machine through its append lock, a ``flock`` here). Re-running the same
+  command opens the same study and continues it.
 * ``storage=<url>``: any Optuna storage URL (``sqlite:///x.db``, ``postgresql://...``) opens an
   ``RDBStorage`` with heartbeats: a worker that dies leaves its trial RUNNING only until the grace
-  period passes; then Optuna fails it and ``RetryFailedTrialCallback`` re-queues it once. A path
-  ending in ``.journal`` / ``.log`` is taken as another journal file.
+  period passes; then Optuna fails it and ``RetryHeartbeatStaleTrialCallback`` re-queues it once.
+  A path ending in ``.journal`` / ``.log`` is taken as another journal file.
 
 A journal file has no heartbeats, so each worker holds a shared ``flock`` on
 ``<journal>.workers`` for its lifetime. A worker that starts and can take the lock exclusively is
-alone: every RUNNING trial in the file was left by a dead process, so it fails them (user attr
-``interrupted``), cuts a half-written last line a ``kill -9`` may have left, and removes a stale
-Optuna lock file, before sharing the lock and starting work. A worker that starts beside a live
-one touches nothing. The kernel drops the lock when a process dies, however it dies.
+alone: it cuts a half-written last line a ``kill -9`` may have left and removes a stale Optuna
+lock file, before sharing the lock and starting work; every RUNNING trial in the file was then
+left by a dead process and is failed and retried (``nas.search.workers``). Beside live workers,
+the owner locks of ``nas.search.locks`` tell which RUNNING trials belong to dead ones. The kernel
+drops a flock when a process dies, however it dies.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from pathlib import Path
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.storages.journal import JournalFileBackend, JournalStorage
-from optuna.trial import TrialState
 
 from nas.search.locks import FlockJournalLock
 
@@ -109,13 +109,3 @@ def repair_journal(journal: Path) -> None:
         handle.seek(0)
         data = handle.read()
         handle.truncate(data.rfind(b"\n") + 1)
-
-
-def fail_interrupted_trials(study: optuna.Study) -> int:
-    """Fail RUNNING trials left by dead processes (call only when no worker is alive)."""
-    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    for trial in stale:
-        study._storage.set_trial_user_attr(
-            trial._trial_id, INTERRUPTED, "its process ended mid-trial; failed on restart")
-        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-    return len(stale)

@@ -46,11 +46,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas.errors import NasError
 from nas.search.locks import OwnerLocks, worker_id
-from nas.search.storage import GRACE_SECONDS, HEARTBEAT_SECONDS
+from nas.search.storage import GRACE_SECONDS, HEARTBEAT_SECONDS, INTERRUPTED
 
 WORKER_ATTR = "worker"  # trial user attr: the worker that ran (or runs) it
 SURPLUS_ATTR = "surplus"
-INTERRUPTED_ATTR = "interrupted"  # same key as nas.search.storage.INTERRUPTED
+INTERRUPTED_ATTR = INTERRUPTED  # why a trial was failed
 MAX_RETRY = 1
 
 # search.<key> settings that belong to the workers, not to the strategy.

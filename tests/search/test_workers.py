@@ -14,12 +14,12 @@ from collections import Counter
 import optuna
 import pytest
 from optuna.trial import TrialState
-from pg_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from nas.search import counts_as_done
 from nas.search.parallel import WorkerPlan, plan_workers, worker_command
 from nas.search.storage import open_storage
 from nas.search.workers import RUN, STOP, SURPLUS_ATTR, WAIT, WORKER_ATTR, Budget
+from tests.search.pg_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 BASE = ["~hardware", "~data", "evaluator=surrogate", "search.objectives=macs", "report=false",
         "study_name=shared"]

@@ -195,3 +195,15 @@ def test_worker_plans_share_cores_and_gpus():
     assert plan_workers(4, cores=2, gpus=[])[0].threads == 1
     command = worker_command(["search.n_workers=4", "report=true", "seed=3"], WorkerPlan(2, None))
     assert command[-4:] == ["seed=3", "search.n_workers=1", "search.threads=2", "report=false"]
+
+
+@pytest.mark.parametrize("arg, message", [
+    ("search.n_workers=0", "search.n_workers must be >= 1, got 0"),
+    ("search.grace_seconds=1", "search.grace_seconds larger"),
+])
+def test_bad_worker_settings_exit_2_with_one_line(arg, message, tmp_path):
+    result = subprocess.run(command(None, tmp_path / "run", arg), capture_output=True, text=True,
+                            timeout=120)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and message in lines[0], result.stderr
+    assert not (tmp_path / "run").exists()

@@ -66,21 +66,7 @@ def run_local_workers(argv: Sequence[str], n_workers: int, *, cores: int | None 
     """Run ``n_workers`` workers of the search ``argv`` describes; NasError if any failed."""
     out = out or sys.stderr
     plans = plan_workers(n_workers, cores=cores or os.cpu_count() or 1, gpus=visible_gpus())
-    processes = []
-    for plan in plans:
-        env = {**os.environ, "OMP_NUM_THREADS": str(plan.threads)}
-        if plan.gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = plan.gpu
-        # Own process group: a terminal's Ctrl-C reaches the workers once, through the parent.
-        processes.append(subprocess.Popen(
-            worker_command(argv, plan), env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, start_new_session=True))
-    print(f"search: {n_workers} workers started ({plans[0].threads} threads each"
-          f"{', GPUs ' + ','.join(p.gpu for p in plans) if plans[0].gpu else ''})", file=out)
-    relays = [threading.Thread(target=_relay, args=(i, p.stdout, out), daemon=True)
-              for i, p in enumerate(processes)]
-    for relay in relays:
-        relay.start()
+    processes: list[subprocess.Popen] = []
     interrupted = False
 
     def forward(signum, frame):
@@ -90,10 +76,25 @@ def run_local_workers(argv: Sequence[str], n_workers: int, *, cores: int | None 
             if process.poll() is None:
                 process.send_signal(signum)
 
+    # Installed before the first worker starts, so no signal can orphan a worker.
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    relays = []
     try:
+        for index, plan in enumerate(plans):
+            if interrupted:
+                break
+            processes.append(_start(argv, plan))
+            relays.append(threading.Thread(target=_relay, args=(index, processes[-1].stdout, out),
+                                           daemon=True))
+            relays[-1].start()
+        gpus = [plan.gpu for plan in plans if plan.gpu is not None]
+        print(f"search: {len(processes)} workers started ({plans[0].threads} threads each"
+              f"{', GPUs ' + ','.join(gpus) if gpus else ''})", file=out, flush=True)
         codes = [process.wait() for process in processes]
     finally:
+        for process in processes:  # only left running when this process itself failed
+            if process.poll() is None:
+                process.terminate()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         for relay in relays:
@@ -104,3 +105,12 @@ def run_local_workers(argv: Sequence[str], n_workers: int, *, cores: int | None 
     if failed:
         raise NasError("; ".join(failed) + " (its lines above say why); finished trials are "
                        "kept: run the same command to continue")
+
+
+def _start(argv: Sequence[str], plan: WorkerPlan) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": str(plan.threads)}
+    if plan.gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = plan.gpu
+    # Its own session: a terminal's Ctrl-C reaches the worker once, through the parent.
+    return subprocess.Popen(worker_command(argv, plan), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)

@@ -97,7 +97,8 @@ def main(cfg: DictConfig) -> None:
     correction = hw.table.correction()
     print(f"table={hw.path} entries={len(hw.table)} measured={len(todo)} "
           f"measure_s={measured_s:.0f} total_s={time.monotonic() - start:.0f} "
-          f"calibration_nets={calibrated} slope={correction.slope:.4f} "
+          f"calibration_nets={calibrated} correction={correction.kind} "
+          f"correction_loo_mape={correction.loo_mape} slope={correction.slope:.4f} "
           f"intercept_ms={correction.intercept:.3f} "
           f"noise_floor_pct={hw.table.metadata.get('noise_floor_pct')}")
 

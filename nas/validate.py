@@ -95,6 +95,7 @@ def summarise(frame: pd.DataFrame, hw) -> dict:
         "n": len(frame), **stats,
         "macs_spearman": spearman(frame["macs"], frame["measured_ms"]),
         "uncorrected_mape": raw["mape"], "uncorrected_spearman": raw["spearman"],
+        "correction": hw.table.correction().kind,
         "correction_nets": hw.table.correction().networks,
         "noise_mape": noise["mape"], "noise_max": noise["max_error"],
         "noise_spearman": noise["spearman"],

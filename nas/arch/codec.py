@@ -157,20 +157,25 @@ def decode(text: str) -> ArchSpec:
     if not segments or not segments[0].startswith("stem"):
         raise ArchParseError(f"an architecture string starts with a stem segment, got {text!r}")
     stem = _decode_segment(decode_stem, segments[0])
-    resolution, head, blocks = 224, HeadSpec(), []
+    resolution, head, blocks = None, None, []
     in_channels = stem.out
     for segment in segments[1:]:
         kind = segment.split("_")[0]
         if kind in ("ir", "ds"):
+            if head is not None or resolution is not None:
+                raise ArchParseError(f"block {segment!r} comes after the head or resolution")
             block = _decode_segment(decode_block, segment, in_channels)
             blocks.append(block)
             in_channels = block.out
-        elif kind == "head":
+        elif kind == "head" and head is None and resolution is None:
             head = _decode_segment(decode_head, segment)
-        elif re.fullmatch(r"res\d+", segment):
+        elif re.fullmatch(r"res\d+", segment) and resolution is None:
             resolution = int(segment[3:])
         else:
-            raise ArchParseError(f"unknown segment {segment!r} (expected ir_, ds_, head_ or res)")
+            raise ArchParseError(f"unexpected segment {segment!r} (expected ir_, ds_, then "
+                                 "one head_ and one res<N>)")
+    head = head or HeadSpec()
+    resolution = resolution or 224
     try:
         return ArchSpec(stem=stem, blocks=tuple(blocks), head=head, resolution=resolution)
     except ArchParseError as error:

@@ -61,9 +61,10 @@ class MeasuredHardware(Hardware):
         meta = {k: v for k, v in self.table.metadata.items() if k != "calibration"}
         correction = self.table.correction()
         return meta | {"kind": "measured", "table": str(self.path),
-                       "correction": {"slope": correction.slope,
+                       "correction": {"kind": correction.kind, "slope": correction.slope,
                                       "intercept_ms": correction.intercept,
-                                      "networks": correction.networks}}
+                                      "networks": correction.networks,
+                                      "loo_mape": correction.loo_mape}}
 
     def _predict(self, spec: ArchSpec) -> float:
         try:

@@ -7,8 +7,9 @@ plain CSV with one row per key: the key's fields, ``median_ms``, ``p10_ms``, ``p
 never leaves half a table behind; under a lock, merged with what other processes saved.
 
 Prediction sums the parts of a network, then applies an additivity correction fitted on whole
-networks measured end to end (``calibration`` in the metadata): ``whole = slope * sum +
-intercept``, least squares over the calibration networks (a plain ratio with fewer than three).
+networks measured end to end (``calibration`` in the metadata): none, a ratio or a line
+``whole = slope * sum + intercept``, whichever has the lowest leave-one-out error on those
+calibration networks.
 Parts timed alone miss what overlaps between them (ONNX Runtime's per-run overhead, caches
 warmed by the previous block), so the raw sum is biased; the correction removes the bias.
 """
@@ -49,14 +50,63 @@ class MissingOps(NasError):
 
 @dataclass(frozen=True)
 class Correction:
-    """``whole_ms = slope * summed_ms + intercept``, fitted on ``networks`` networks."""
+    """``whole_ms = slope * summed_ms + intercept``, fitted on ``networks`` networks.
+
+    ``kind`` is the form chosen by leave-one-out error on the calibration networks (never on
+    validation networks): ``none``, ``ratio`` (slope only) or ``linear``; ``loo_mape`` is that
+    error in percent.
+    """
 
     slope: float = 1.0
     intercept: float = 0.0
     networks: int = 0
+    kind: str = "none"
+    loo_mape: float | None = None
 
     def __call__(self, summed_ms: float) -> float:
         return self.slope * summed_ms + self.intercept
+
+
+def _fit_none(pairs) -> tuple[float, float]:
+    return 1.0, 0.0
+
+
+def _fit_ratio(pairs) -> tuple[float, float]:
+    """Least squares through the origin."""
+    return sum(s * w for s, w in pairs) / sum(s * s for s, _ in pairs), 0.0
+
+
+def _fit_linear(pairs) -> tuple[float, float]:
+    mean_s = sum(s for s, _ in pairs) / len(pairs)
+    mean_w = sum(w for _, w in pairs) / len(pairs)
+    var = sum((s - mean_s) ** 2 for s, _ in pairs)
+    if var == 0:
+        return _fit_ratio(pairs)
+    slope = sum((s - mean_s) * (w - mean_w) for s, w in pairs) / var
+    return slope, mean_w - slope * mean_s
+
+
+# form -> (fit, fewest networks to fit it with something left out)
+CORRECTIONS = {"none": (_fit_none, 1), "ratio": (_fit_ratio, 2), "linear": (_fit_linear, 4)}
+
+
+def _loo_mape(fit, pairs) -> float:
+    errors = []
+    for i, (summed, whole) in enumerate(pairs):
+        slope, intercept = fit(pairs[:i] + pairs[i + 1:])
+        errors.append(abs(slope * summed + intercept - whole) / whole)
+    return 100 * sum(errors) / len(errors)
+
+
+def fit_correction(pairs: list[tuple[float, float]]) -> Correction:
+    """The form with the lowest leave-one-out MAPE over (summed, whole) pairs, refitted on all."""
+    if not pairs:
+        return Correction()
+    scores = {kind: _loo_mape(fit, pairs) for kind, (fit, least) in CORRECTIONS.items()
+              if len(pairs) >= least}
+    kind = min(scores, key=scores.get)
+    slope, intercept = CORRECTIONS[kind][0](pairs)
+    return Correction(slope, intercept, len(pairs), kind, scores[kind])
 
 
 def now() -> str:
@@ -136,15 +186,7 @@ class LatencyTable:
                               entry["measured_ms"]))
             except MissingOps:
                 continue
-        if not pairs:
-            return Correction()
-        sums, wholes = zip(*pairs)
-        if len(pairs) < 3:
-            return Correction(sum(w / s for s, w in pairs) / len(pairs), 0.0, len(pairs))
-        mean_s, mean_w = sum(sums) / len(sums), sum(wholes) / len(wholes)
-        var = sum((s - mean_s) ** 2 for s in sums)
-        slope = sum((s - mean_s) * (w - mean_w) for s, w in pairs) / var
-        return Correction(slope, mean_w - slope * mean_s, len(pairs))
+        return fit_correction(pairs)
 
     # --- files --------------------------------------------------------------------------------
     def save(self, path: Path) -> None:

@@ -48,6 +48,9 @@ def test_expansion_equal_to_input_means_no_expansion_conv():
         ("stem_k3_c16_hs_s2-ds_k3_e3_c24_re-res224", "e3"),
         ("ir_k3_e3_c24_re", "ir_k3_e3_c24_re"),
         ("stem_k3_c16_hs_s2", "stem_k3_c16_hs_s2"),
+        ("stem_k3_c16_hs_s2-ir_k3_e3_c24_re-head_re-ir_k3_e3_c24_re", "comes after the head"),
+        ("stem_k3_c16_hs_s2-ir_k3_e3_c24_re-res224-res160", "res160"),
+        ("stem_k3_c16_hs_s2-ir_k3_e3_c24_re-head_re-head_hs", "head_hs"),
     ],
 )
 def test_malformed_strings_name_the_bad_part(text, bad):

@@ -13,7 +13,7 @@ from nas.model.blocks import se_width
 PUBLISHED = {
     ("mobilenet_v3_large_tf", 0.75): (4.0e6, 155e6),
     ("mobilenet_v3_small_tf", 0.75): (2.0e6, 44e6),
-    ("mobilenet_v2", 0.35): (1.66e6, 59.2e6),
+    ("mobilenet_v2", 0.35): (1.7e6, 59.2e6),  # params: the MobileNetV2 release table
     ("mnasnet_a1", 1.0): (3.9e6, 312e6),
     ("proxylessnas_mobile", 1.0): (4.1e6, 320e6),
     ("mnasnet_small", 1.0): (1.9e6, 65.1e6),

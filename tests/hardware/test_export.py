@@ -65,9 +65,10 @@ def env(tmp_path):
     return dict(os.environ) | {"NAS_CACHE_DIR": str(tmp_path / "cache")}
 
 
-@pytest.fixture
-def exported(tmp_path, env):
-    folder = tmp_path / "parts"
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export") / "parts"
+    env = dict(os.environ) | {"NAS_CACHE_DIR": str(folder.parent / "cache")}
     out = nas("profile", "hardware=pixel", f"export={folder}", *TINY, env=env)
     assert out.returncode == 0, out.stderr
     assert "exported 6 parts" in out.stdout

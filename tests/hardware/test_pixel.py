@@ -191,3 +191,24 @@ def test_unknown_phone_is_a_clear_error():
     with pytest.raises(NasError, match="unknown phone"):
         load_hardware(pixel_cfg(phone="pixel9"))
     assert set(PHONES) == {"pixel1", "pixel2", "pixel3"}
+
+
+def test_the_shipped_model_is_the_best_candidate_by_leave_one_out():
+    from nas.hardware.pixel import compare_models
+
+    rows = compare_models("pixel1")
+    best = min(rows, key=lambda row: (row["loo_mape_pct"], row["terms"].count("+")))
+    assert best["terms"] == " + ".join(TERMS)
+
+
+def test_describe_adds_latency_and_its_error(tmp_path):
+    env = {"NAS_CACHE_DIR": str(tmp_path / "cache"), "HOME": str(tmp_path),
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "nas.describe", "arch=mnasnet_a1",
+                          "hardware=pixel", "format=json"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    expected = load_hardware(pixel_cfg()).predict_ms(PRESETS["mnasnet_a1"]())
+    assert summary["latency_ms"] == pytest.approx(expected)
+    assert summary["latency_kind"] == "calibrated" and summary["latency_loo_mape_pct"] <= 10

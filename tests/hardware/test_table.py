@@ -2,6 +2,7 @@ import pytest
 
 from nas.arch import PRESETS
 from nas.hardware import LatencyTable, MissingOps, TableError, Timing, arch_keys
+from nas.hardware.table import fit_correction
 
 META = {"backend": "eager", "threads": 1, "batch": 1, "device": "test cpu"}
 
@@ -69,9 +70,18 @@ def test_correction_is_fitted_on_calibration_networks():
                 table.add(key, Timing(1.0 + key.in_ch / 100, 1, 1, 3))
     assert table.correction().networks == 0
     assert table.predict(specs[0]) == table.summed_ms(specs[0])
-    for spec in specs[:3]:  # whole = 1.2 * sum + 0.5 exactly
+    for spec in specs:  # whole = 1.2 * sum + 0.5 exactly
         table.add_calibration(str(spec), 1000, 1.2 * table.summed_ms(spec) + 0.5)
     correction = table.correction()
-    assert correction.networks == 3
+    assert correction.networks == 4 and correction.kind == "linear"
     assert correction.slope == pytest.approx(1.2) and correction.intercept == pytest.approx(0.5)
+    assert correction.loo_mape == pytest.approx(0, abs=1e-9)
     assert table.predict(specs[3]) == pytest.approx(1.2 * table.summed_ms(specs[3]) + 0.5)
+
+
+def test_correction_form_is_chosen_by_leave_one_out_error():
+    assert fit_correction([]).kind == "none"
+    ratio = fit_correction([(10.0, 11.0), (20.0, 22.0), (15.0, 16.5)])
+    assert ratio.kind == "ratio" and ratio.slope == pytest.approx(1.1)
+    noise = fit_correction([(10.0, 10.2), (20.0, 19.8), (15.0, 15.1), (12.0, 11.9)])
+    assert noise.kind == "none" and noise.slope == 1.0

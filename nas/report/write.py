@@ -89,7 +89,7 @@ def write_report(study: optuna.Study, run_dir: Path) -> list[Path]:
     for cost in costs:
         label = None
         if cost == "latency":
-            label = f"latency on {hardware} (ms, predicted){_error_note(attrs)}"
+            label = f"latency on {hardware} (ms, predicted{_error_note(attrs)})"
         written.append(plot_front(points, FRONT_COSTS[cost], run_dir / f"pareto_{cost}.png",
                                   title=title, cost_label=label))
     if len(history):
@@ -109,11 +109,15 @@ def write_report(study: optuna.Study, run_dir: Path) -> list[Path]:
 
 
 def _error_note(attrs: dict) -> str:
+    """A calibrated profile's leave-one-out error, to be shown wherever its numbers are."""
     meta = attrs.get("hardware_metadata") or {}
-    for key, value in meta.items():
-        if "loo" in key.lower() or "leave" in key.lower():
-            return f"; leave-one-out error {value}"
+    if "loo_mape_pct" in meta:
+        return f"; leave-one-out error {meta['loo_mape_pct']}% mean, " \
+               f"{meta.get('loo_max_error_pct', '?')}% max"
     return ""
+
+
+HARDWARE_KEYS = ("kind", "device", "backend", "loo_mape_pct", "loo_max_error_pct")
 
 
 def _summary(study, frame, points, fronts, history, costs) -> str:
@@ -135,7 +139,8 @@ def _summary(study, frame, points, fronts, history, costs) -> str:
     ]
     meta = attrs.get("hardware_metadata")
     if meta:
-        lines += [f"Hardware profile: {json.dumps(meta)}", ""]
+        shown = {key: meta[key] for key in HARDWARE_KEYS if key in meta}
+        lines += [f"Hardware profile: {json.dumps(shown)}", ""]
     for cost in costs:
         lines += [f"## Accuracy vs {cost}", "", f"![front](pareto_{cost}.png)", "",
                   "Pareto front (references marked in the plot):", "",

@@ -27,6 +27,7 @@ class SearchSettings:
     w: float = -0.07
     w_above_target: float | None = None
     pruner: str = "none"
+    inactive_genes: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -45,6 +46,9 @@ class SearchSettings:
                            "min_trials_for_failure_rate >= 1")
         if self.target_ms <= 0:
             raise NasError(f"search.target_ms must be positive, got {self.target_ms}")
+        if not isinstance(self.inactive_genes, bool):
+            raise NasError(f"search.inactive_genes must be true or false, got "
+                           f"{self.inactive_genes!r}")
         if self.pruner not in PRUNERS:
             raise NasError(f"search.pruner must be one of {PRUNERS}, got {self.pruner!r}")
 

@@ -132,6 +132,25 @@ def enqueue_references(study: optuna.Study, space: SearchSpace) -> list[str]:
     return enqueued
 
 
+def suggest_inactive_genes(trial: optuna.Trial, space: SearchSpace) -> None:
+    """Also suggest the choices of blocks beyond each stage's sampled depth, unused.
+
+    Optuna's NSGA-II and multivariate TPE model only the intersection of the trials' search
+    spaces; with define-by-run depth, every block past a stage's smallest depth falls outside it
+    and would be sampled at random for ever. Suggesting those choices as inactive genes (as
+    genetic algorithms keep unexpressed genes) gives every trial the same parameters, so the
+    samplers evolve all of them; the network built is unchanged. Two trials that differ only in
+    inactive genes are one architecture: the second reuses the first's result (``duplicate_of``).
+    """
+    for index, stage in enumerate(space.stages):
+        depth = trial.params.get(f"s{index}_depth", stage.depth[0])
+        for block in range(depth, max(stage.depth)):
+            for name in ("kernel", "expand", "se", "act"):
+                options = list(getattr(stage, name))
+                if len(options) > 1:
+                    trial.suggest_categorical(f"s{index}_b{block}_{name}", options)
+
+
 # --- the objective -------------------------------------------------------------------------
 @dataclass
 class Objective:
@@ -177,6 +196,8 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial):
         spec = self.space.sample(trial)
+        if self.settings.inactive_genes:
+            suggest_inactive_genes(trial, self.space)
         attrs = self._costs(trial, spec)
         old = self._measured(trial.study, attrs["arch"])
         if old is not None:

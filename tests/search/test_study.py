@@ -139,3 +139,10 @@ def test_mnasnet_strategy_maximises_the_reward(search):
 def test_latency_objectives_need_a_hardware_profile(search):
     with pytest.raises(NasError, match="needs latency: give hardware"):
         search(n_trials=2, objectives="latency")
+
+
+def test_inactive_genes_give_every_trial_the_same_parameters(search):
+    study = search(n_trials=4, seed=5)
+    names = [set(t.params) for t in study.trials[1:]]  # the reference fixes only its own
+    assert all(n == names[0] for n in names)
+    assert any(name.startswith("s4_b3_") for name in names[0])  # deepest block always present

@@ -1,0 +1,139 @@
+"""``python -m nas.train``: train one architecture to the end and report held-out accuracy.
+
+Uses the evaluator's recipe (``conf/evaluator/``) on the whole training split (less the fixed
+validation split), validates after every epoch, and tests once at the end. After every epoch
+the checkpoint and the training curve (CSV) are rewritten, so an interrupted run keeps its last
+finished epoch; the summary JSON is the last line printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from nas.arch import PRESETS, resolve_arch
+from nas.cli import as_number, run
+from nas.cost import arch_cost
+from nas.errors import NasError
+from nas.evaluate import (
+    EpochRecord,
+    accuracy,
+    load_data_config,
+    recipe_from_config,
+    resolve_device,
+    save_checkpoint,
+    stratified_indices,
+    train,
+)
+from nas.evaluate.evaluator import load_teacher
+from nas.model import build_model
+
+CURVE_FIELDS = ("epoch", "train_loss", "val_accuracy", "lr", "train_seconds")
+
+
+def default_checkpoint(arch: str, dataset: str, seed: int) -> Path:
+    name = arch if arch in PRESETS else "arch-" + hashlib.sha1(arch.encode()).hexdigest()[:10]
+    return Path("runs") / "train" / f"{name}-{dataset}-seed{seed}.pt"
+
+
+def write_curve_csv(path: Path, history: list[EpochRecord]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CURVE_FIELDS)
+        writer.writeheader()
+        writer.writerows(asdict(record) for record in history)
+    temporary.replace(path)
+
+
+def plot_curve(path: Path, history: list[EpochRecord], title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r.epoch for r in history]
+    figure, loss_axis = plt.subplots(figsize=(6, 3.5))
+    loss_axis.plot(epochs, [r.train_loss for r in history], "o-", color="tab:blue")
+    loss_axis.set_xlabel("epoch")
+    loss_axis.set_ylabel("train loss", color="tab:blue")
+    accuracy_axis = loss_axis.twinx()
+    accuracy_axis.plot(epochs, [100 * r.val_accuracy for r in history], "s-", color="tab:red")
+    accuracy_axis.set_ylabel("validation accuracy (%)", color="tab:red")
+    loss_axis.set_title(title, fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def main(cfg: DictConfig) -> None:
+    if cfg.threads:
+        torch.set_num_threads(as_number(cfg.threads, int, "threads"))
+    spec = resolve_arch(str(cfg.arch), width=as_number(cfg.width, float, "width"))
+    epochs = as_number(cfg.epochs, int, "epochs")
+    seed = as_number(cfg.seed, int, "seed")
+    fraction = as_number(cfg.train_fraction, float, "train_fraction")
+    if epochs is None or epochs < 1:
+        raise NasError(f"epochs must be >= 1, got {epochs}")
+    evaluator_cfg = OmegaConf.to_container(cfg.evaluator)
+    recipe = recipe_from_config(evaluator_cfg)
+    device = resolve_device(evaluator_cfg.get("device"))
+    data = load_data_config(OmegaConf.to_container(cfg.data))
+    if fraction is not None and fraction < 1:
+        data = replace(data, train=data.train.subset(
+            stratified_indices(data.train.labels, fraction, int(cfg.data.split_seed or 0))))
+    data = data.to(device)
+    resolution = recipe.resolution or data.size
+    teacher = None
+    if evaluator_cfg.get("teacher"):
+        teacher = load_teacher(str(evaluator_cfg["teacher"]), data, recipe,
+                               epochs=int(evaluator_cfg.get("teacher_epochs") or 1), seed=seed,
+                               device=device)
+    torch.manual_seed(seed)
+    model = build_model(spec, data.num_classes, resolution=resolution,
+                        dropout=float(evaluator_cfg.get("dropout") or 0.0),
+                        in_channels=data.channels).to(device)
+    checkpoint = Path(cfg.save) if cfg.save else default_checkpoint(str(cfg.arch), data.name, seed)
+    curve_csv, curve_png = checkpoint.with_suffix(".csv"), checkpoint.with_suffix(".png")
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"arch": str(spec), "num_classes": data.num_classes, "resolution": resolution,
+            "in_channels": data.channels}
+    history: list[EpochRecord] = []
+
+    def after_epoch(record: EpochRecord) -> None:
+        history.append(record)
+        save_checkpoint(checkpoint, model, **meta, dataset=data.name, epoch=record.epoch,
+                        val_accuracy=record.val_accuracy, seed=seed)
+        write_curve_csv(curve_csv, history)
+        print(f"epoch {record.epoch}/{epochs}: loss {record.train_loss:.4f}, "
+              f"val {100 * record.val_accuracy:.2f}%, {record.train_seconds:.0f}s",
+              file=sys.stderr, flush=True)
+
+    result = train(model, data, epochs=epochs, seed=seed, recipe=recipe, teacher=teacher,
+                   on_epoch=after_epoch, progress=True)
+    test_accuracy = accuracy(model, data.test, resolution=resolution,
+                             batch_size=recipe.eval_batch_size)
+    plot_curve(curve_png, history, f"{cfg.arch} on {data.name}")
+    summary = {
+        "arch": str(spec), "dataset": data.name, "epochs": epochs, "seed": seed,
+        "val_accuracy": history[-1].val_accuracy, "test_accuracy": test_accuracy,
+        "train_seconds": round(result.train_seconds, 2),
+        "images_per_second": round(result.images_per_second, 1),
+        "train_images": len(data.train), "params": sum(p.numel() for p in model.parameters()),
+        "macs_224_1000": arch_cost(spec).macs, "resolution": resolution,
+        "device": str(device), "threads": torch.get_num_threads(),
+        "teacher": evaluator_cfg.get("teacher"), "checkpoint": str(checkpoint),
+        "curve_csv": str(curve_csv), "curve_png": str(curve_png),
+    }
+    print(json.dumps(summary), flush=True)
+
+
+if __name__ == "__main__":
+    run(main, "train", usage="usage: python -m nas.train arch=<preset, string or JSON file> "
+        "[data=fashion_mnist] [epochs=N] [save=FILE] [evaluator.lr=...] [--cfg]")

@@ -81,6 +81,9 @@ def run(rows: list[dict], out_csv: Path, evaluator_cfg: dict, label: str,
 
 
 def spread(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0, "mean": float("nan"), "min": float("nan"), "max": float("nan"),
+                "range": float("nan"), "std": float("nan")}
     return {"n": len(values), "mean": statistics.mean(values), "min": min(values),
             "max": max(values), "range": max(values) - min(values),
             "std": statistics.stdev(values) if len(values) > 1 else 0.0}
@@ -136,12 +139,15 @@ def main() -> None:
                      "seconds": float(row["seconds"])}
                     for row in csv.DictReader(handle) if row["budget"] == "default"]
     else:
-        run(rows, out / "noise_floor.csv", evaluator_cfg, "default", work)
+        try:
+            run(rows, out / "noise_floor.csv", evaluator_cfg, "default", work)
+        except KeyboardInterrupt:  # out of time: summarise what finished, and say how many
+            print(f"interrupted after {len(rows)} of {len(work)} runs", flush=True)
     seeds = [r["val_accuracy"] for r in rows if r["name"] == "mobilenet_v3_small"]
     across = [r["val_accuracy"] for r in rows if r["seed"] == 0]
     summary = {"evaluator": evaluator_cfg, "threads": args.threads,
                "seed_spread": spread(seeds), "arch_spread": spread(across),
-               "seconds_per_candidate": statistics.mean(r["seconds"] for r in rows),
+               "seconds_per_candidate": statistics.mean([r["seconds"] for r in rows] or [0]),
                "wall_seconds": round(time.perf_counter() - started, 1)}
     if args.long_factor:
         long_cfg = {**evaluator_cfg,

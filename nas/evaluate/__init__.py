@@ -19,6 +19,7 @@ from nas.evaluate.training import (
     accuracy,
     augment,
     predict_logits,
+    recalibrate_bn,
     resolve_device,
     train,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "load_dataset",
     "make_evaluator",
     "predict_logits",
+    "recalibrate_bn",
     "recipe_from_config",
     "resolve_device",
     "save_checkpoint",

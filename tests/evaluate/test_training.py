@@ -151,3 +151,18 @@ def test_evaluator_rejects_bad_budget(small_fashion):
         Evaluator(data=replace(small_fashion), recipe=Recipe(), epochs=0, seed=0)
     with pytest.raises(ValueError, match="lr"):
         Recipe(lr=-1)
+
+
+def test_bn_recalibration_sets_exact_statistics(small_fashion, tiny_spec):
+    from nas.evaluate import recalibrate_bn
+    from nas.evaluate.training import prepare
+
+    model = tiny_model(tiny_spec, small_fashion).eval()
+    recalibrate_bn(model, small_fashion.train, images=256, seed=3)
+    assert not model.training
+    index = torch.randperm(len(small_fashion.train), generator=torch.Generator().manual_seed(3))
+    x = prepare(small_fashion.train, small_fashion.train.images[index[:256]], 28, False)
+    with torch.no_grad():
+        expected = model.stem.conv(x).mean(dim=(0, 2, 3))
+    assert torch.allclose(model.stem.bn.running_mean, expected, atol=1e-4)
+    assert model.stem.bn.momentum == 0.1

@@ -11,7 +11,7 @@ def test_search_trains_real_networks_and_writes_the_report(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "nas.search", "~hardware", "search.objectives=macs",
          "search.n_trials=2", "evaluator.epochs=1", "evaluator.train_fraction=0.005",
-         "evaluator.val_size=200", f"run_dir={run_dir}"],
+         "evaluator.val_size=200", "evaluator.bn_recalibration=128", f"run_dir={run_dir}"],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     trials = pd.read_csv(run_dir / "trials.csv")

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup dataset search test lint clean
+.PHONY: setup dataset postgres search test lint clean
 
 setup: $(STAMP) dataset
 
@@ -21,10 +21,14 @@ $(STAMP): pyproject.toml
 dataset:
 	@bash scripts/install_dataset.sh
 
+# PostgreSQL server binaries for the many-workers tests (each test session starts its own server).
+postgres:
+	@bash scripts/install_postgres.sh
+
 search: setup
 	$(PY) -m nas.search hardware=pixel $(ARGS)
 
-test: setup
+test: setup postgres
 	$(PY) -m pytest -q $(ARGS)
 
 lint: $(STAMP)

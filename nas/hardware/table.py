@@ -4,7 +4,7 @@ File format: the first line is ``# nas-latency-table {json metadata}`` (device, 
 backend, library versions, threads, batch, dates, noise floor, calibration networks), then a
 plain CSV with one row per key: the key's fields, ``median_ms``, ``p10_ms``, ``p90_ms``,
 ``runs``, ``measured_at``. One file, written to a temporary name and renamed, so a killed run
-never leaves half a table behind.
+never leaves half a table behind; under a lock, merged with what other processes saved.
 
 Prediction sums the parts of a network, then applies an additivity correction fitted on whole
 networks measured end to end (``calibration`` in the metadata): none, a ratio or a line
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +28,7 @@ from nas.arch import ArchSpec, decode
 from nas.errors import NasError
 from nas.hardware.keys import KEY_FIELDS, OpKey, arch_keys
 from nas.hardware.timing import Timing
+from nas.io import locked_update
 
 MAGIC = "# nas-latency-table "
 TIMING_FIELDS = ("median_ms", "p10_ms", "p90_ms", "runs", "measured_at")
@@ -190,16 +190,38 @@ class LatencyTable:
 
     # --- files --------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """Write atomically: a temporary file in the same folder, then a rename."""
+        """Merge into the file as it is now and replace it atomically, under a lock
+        (``nas.io.locked_update``): search workers that measure missing parts at the same time
+        keep each other's entries, and a killed run never leaves half a table behind."""
         path = Path(path).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.metadata["updated"] = now()
-        self.metadata["entries"] = len(self)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(temp, "w", newline="") as handle:
-            handle.write(MAGIC + json.dumps(self.metadata, sort_keys=True) + "\n")
-            self.frame.to_csv(handle, index=False)
-        os.replace(temp, path)
+
+        def merge(current: str | None) -> str:
+            if current is not None:
+                self.absorb(path)
+            self.metadata["updated"] = now()
+            self.metadata["entries"] = len(self)
+            return (MAGIC + json.dumps(self.metadata, sort_keys=True) + "\n"
+                    + self.frame.to_csv(index=False))
+
+        locked_update(path, merge)
+
+    def absorb(self, path: Path) -> None:
+        """Add the entries (and calibration networks) of the table at ``path`` that this one
+        lacks; a corrupt file, or one of another setting, is left out (and then replaced)."""
+        try:
+            other = LatencyTable.load(path)
+        except TableError:
+            return
+        if any(other.metadata.get(f) != self.metadata.get(f) for f in IDENTITY_FIELDS):
+            return
+        for key, row in other._rows.items():
+            if key not in self._rows:
+                self._rows[key] = row
+                self._ms[key] = float(row["median_ms"])
+        known = {entry["arch"] for entry in self.metadata["calibration"]}
+        self.metadata["calibration"] += [entry for entry in other.metadata["calibration"]
+                                         if entry["arch"] not in known]
+        self._correction = None
 
     @classmethod
     def load(cls, path: Path, expect: dict | None = None) -> LatencyTable:

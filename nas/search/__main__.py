@@ -12,14 +12,18 @@ from nas.cli import as_number, run
 from nas.errors import NasError
 from nas.search.evaluators import make_search_evaluator
 from nas.search.objectives import Constraints
+from nas.search.parallel import run_local_workers
 from nas.search.settings import SearchSettings
-from nas.search.storage import journal_path
+from nas.search.storage import journal_path, open_storage
 from nas.search.study import check_feasible, run_search
+from nas.search.workers import split_worker_settings
 
 USAGE = """usage: python -m nas.search [hardware=pixel] [space=mobilenet_v3_small] [search=nsga2]
        [search.n_trials=24] [search.objectives=macs|latency|all]
        [search.constraints.max_latency_ms=..] [run_dir=..] [storage=URL] [seed=0]
-Re-running the same command continues the study up to search.n_trials finished trials."""
+       [study_name=NAME] [search.n_workers=N] [search.n_trials_per_worker=N]
+Re-running the same command continues the study up to search.n_trials finished trials.
+Processes given the same storage and study_name share the study (README: Many workers)."""
 
 INT_FIELDS = ("n_trials", "min_trials_for_failure_rate", "population_size", "n_startup_trials")
 FLOAT_FIELDS = ("max_failure_rate", "target_ms", "w", "w_above_target")
@@ -65,21 +69,30 @@ def main(cfg: DictConfig) -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # our own lines say what happened
     seed = as_number(cfg.seed, int, "seed")
     container = OmegaConf.to_container(cfg, resolve=True)
-    settings = settings_from_config(container["search"], seed)
+    workers, search = split_worker_settings(container["search"], as_number)
+    settings = settings_from_config(search, seed)
     space = SearchSpace.from_config(container["space"])
     hardware = load_hardware_profile(container.get("hardware"))
     check_feasible(space, settings, hardware)  # before any dataset is loaded or net trained
     run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg, space, hardware)
     study_name = cfg.study_name or run_dir.name
-    evaluator = make_search_evaluator(container.get("data"), container["evaluator"], seed)
-    metadata = {"command": "python -m nas.search " + " ".join(cfg_overrides()),
-                "hardware_metadata": _plain(getattr(hardware, "metadata", None)),
-                "evaluator_config": container["evaluator"], "data_config": container.get("data")}
-    study = run_search(space=space, settings=settings, evaluator=evaluator, run_dir=run_dir,
-                       hardware=hardware, storage=cfg.storage, study_name=study_name,
-                       evaluator_id={"evaluator": container["evaluator"],
-                                     "data": container.get("data")},
-                       metadata=metadata)
+    if workers.n_workers > 1:  # this process only starts the workers, then reports
+        run_local_workers(cfg_overrides(), workers.n_workers)
+        study = optuna.load_study(study_name=study_name, storage=open_storage(cfg.storage, run_dir))
+    else:
+        if workers.threads is not None:
+            import torch
+            torch.set_num_threads(workers.threads)
+        evaluator = make_search_evaluator(container.get("data"), container["evaluator"], seed)
+        metadata = {"command": "python -m nas.search " + " ".join(cfg_overrides()),
+                    "hardware_metadata": _plain(getattr(hardware, "metadata", None)),
+                    "evaluator_config": container["evaluator"],
+                    "data_config": container.get("data")}
+        study = run_search(space=space, settings=settings, evaluator=evaluator, run_dir=run_dir,
+                           hardware=hardware, storage=cfg.storage, study_name=study_name,
+                           evaluator_id={"evaluator": container["evaluator"],
+                                         "data": container.get("data")},
+                           metadata=metadata, workers=workers)
     print(f"study {study_name!r}: {len(study.trials)} trials in "
           f"{cfg.storage or journal_path(None, run_dir)}")
     if cfg.report:

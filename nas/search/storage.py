@@ -1,31 +1,34 @@
 """Where a study lives, and how a killed worker's leftovers are cleaned up.
 
 * Default: an Optuna ``JournalStorage`` file ``<run_dir>/study.journal`` (append-only, safe for
-  several processes on one machine through Optuna's file lock). Re-running the same command opens
-  the same study and continues it.
+  several processes on one machine through its append lock, a ``flock`` here). Re-running the same
+  command opens the same study and continues it.
 * ``storage=<url>``: any Optuna storage URL (``sqlite:///x.db``, ``postgresql://...``) opens an
   ``RDBStorage`` with heartbeats: a worker that dies leaves its trial RUNNING only until the grace
-  period passes; then Optuna fails it and ``RetryFailedTrialCallback`` re-queues it once. A path
-  ending in ``.journal`` / ``.log`` is taken as another journal file.
+  period passes; then Optuna fails it and ``RetryHeartbeatStaleTrialCallback`` re-queues it once.
+  A path ending in ``.journal`` / ``.log`` is taken as another journal file.
 
 A journal file has no heartbeats, so each worker holds a shared ``flock`` on
 ``<journal>.workers`` for its lifetime. A worker that starts and can take the lock exclusively is
-alone: every RUNNING trial in the file was left by a dead process, so it fails them (user attr
-``interrupted``), cuts a half-written last line a ``kill -9`` may have left, and removes a stale
-Optuna lock file, before sharing the lock and starting work. A worker that starts beside a live
-one touches nothing. The kernel drops the lock when a process dies, however it dies.
+alone: it cuts a half-written last line a ``kill -9`` may have left and removes a stale Optuna
+lock file, before sharing the lock and starting work; every RUNNING trial in the file was then
+left by a dead process and is failed and retried (``nas.search.workers``). Beside live workers,
+the owner locks of ``nas.search.locks`` tell which RUNNING trials belong to dead ones. The kernel
+drops a flock when a process dies, however it dies.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import warnings
 from pathlib import Path
 
 import optuna
-from optuna.storages import RDBStorage, RetryFailedTrialCallback
-from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
-from optuna.trial import TrialState
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+from nas.search.locks import FlockJournalLock
 
 JOURNAL_NAME = "study.journal"
 HEARTBEAT_SECONDS = 30
@@ -42,18 +45,27 @@ def journal_path(storage: str | None, run_dir: Path) -> Path | None:
     return None
 
 
-def open_storage(storage: str | None, run_dir: Path) -> optuna.storages.BaseStorage:
+def open_storage(storage: str | None, run_dir: Path, *, heartbeat_seconds: int = HEARTBEAT_SECONDS,
+                 grace_seconds: int = GRACE_SECONDS) -> optuna.storages.BaseStorage:
     path = journal_path(storage, run_dir)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        backend = JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path)))
-        return JournalStorage(backend)
-    return RDBStorage(
-        storage,
-        heartbeat_interval=HEARTBEAT_SECONDS,
-        grace_period=GRACE_SECONDS,
-        failed_trial_callback=RetryFailedTrialCallback(max_retry=1),
-    )
+        # A flock (nas.search.locks): the kernel frees it when a worker is killed mid-append.
+        return JournalStorage(JournalFileBackend(str(path), lock_obj=FlockJournalLock(path)))
+    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.9
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RDBStorage(
+            storage,
+            engine_kwargs=_engine_options(storage),
+            heartbeat_interval=heartbeat_seconds,
+            grace_period=grace_seconds,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+        )
+
+
+def _engine_options(url: str) -> dict:
+    """SQLite: wait for a busy database instead of failing at once (several local workers)."""
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
 
 
 class WorkerLock:
@@ -97,13 +109,3 @@ def repair_journal(journal: Path) -> None:
         handle.seek(0)
         data = handle.read()
         handle.truncate(data.rfind(b"\n") + 1)
-
-
-def fail_interrupted_trials(study: optuna.Study) -> int:
-    """Fail RUNNING trials left by dead processes (call only when no worker is alive)."""
-    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    for trial in stale:
-        study._storage.set_trial_user_attr(
-            trial._trial_id, INTERRUPTED, "its process ended mid-trial; failed on restart")
-        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-    return len(stale)

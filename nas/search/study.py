@@ -33,16 +33,12 @@ from optuna.trial import FrozenTrial, TrialState
 from nas.arch import PRESETS, ArchSpec, SearchSpace
 from nas.cost import arch_cost
 from nas.errors import NasError
+from nas.search.locks import startup_lock
 from nas.search.objectives import OBJECTIVES, mnasnet_reward
 from nas.search.progress import Progress
 from nas.search.settings import SearchSettings
-from nas.search.storage import (
-    WorkerLock,
-    fail_interrupted_trials,
-    journal_path,
-    open_storage,
-    repair_journal,
-)
+from nas.search.storage import WorkerLock, journal_path, open_storage, repair_journal
+from nas.search.workers import STOP, Budget, Worker, WorkerSettings
 
 # Per decision, the option that makes the smallest / largest network (activations by cost).
 ACT_COST = {"relu": 0, "relu6": 1, "hswish": 2}
@@ -334,13 +330,20 @@ class _Monitor:
 def run_search(*, space: SearchSpace, settings: SearchSettings, evaluator, run_dir: Path,
                hardware: Hardware | None = None, storage: str | None = None,
                study_name: str = "search", evaluator_id: object = None,
-               metadata: dict | None = None, show_progress: bool = True) -> optuna.Study:
-    """Run (or continue) the study until it holds ``settings.n_trials`` finished trials."""
+               metadata: dict | None = None, show_progress: bool = True,
+               workers: WorkerSettings | None = None) -> optuna.Study:
+    """Run (or continue) the study until it holds ``settings.n_trials`` finished trials.
+
+    Other workers may share the study (``nas.search.workers``): ``workers`` says how this one
+    counts its trials and how quickly a database notices a dead one.
+    """
     check_feasible(space, settings, hardware)
+    workers = workers or WorkerSettings()
     run_dir = Path(run_dir)
     journal = journal_path(storage, run_dir)
     lock = WorkerLock(journal) if journal is not None else None
     alone = lock.acquire() if lock is not None else True
+    worker = None
     try:
         if lock is not None and alone:
             repair_journal(journal)
@@ -350,34 +353,42 @@ def run_search(*, space: SearchSpace, settings: SearchSettings, evaluator, run_d
                     "objectives": list(settings.objective_names), "strategy": settings.strategy,
                     "reference_point": {"accuracy": 0.0, "macs": largest.macs,
                                         "latency_ms": largest.latency_ms}}
-        study = _open_study(open_storage(storage, run_dir), study_name, settings,
-                            _fingerprint(space, settings, hardware, evaluator_id), metadata)
-        if lock is not None and alone:
-            fail_interrupted_trials(study)
-        if alone:
+        # One worker at a time opens the study, fails dead workers' trials, enqueues references.
+        with startup_lock(storage, journal):
+            backend = open_storage(storage, run_dir, heartbeat_seconds=workers.heartbeat_seconds,
+                                   grace_seconds=workers.grace_seconds)
+            study = _open_study(backend, study_name, settings,
+                                _fingerprint(space, settings, hardware, evaluator_id), metadata)
+            worker = Worker.start(study, workers, journal=journal,
+                                  alone=lock is not None and alone)
             enqueue_references(study, space)
         if lock is not None:
             lock.share()
-        return _optimize(study, space, settings, evaluator, hardware, show_progress)
+        return _optimize(study, space, settings, evaluator, hardware, show_progress, worker)
     finally:
+        if worker is not None:
+            worker.close()
         if lock is not None:
             lock.release()
 
 
-def _optimize(study, space, settings, evaluator, hardware, show_progress) -> optuna.Study:
-    done = count_done(study)
-    remaining = settings.n_trials - done
-    if remaining <= 0:
+def _optimize(study, space, settings, evaluator, hardware, show_progress,
+              worker: Worker) -> optuna.Study:
+    budget = Budget(settings.n_trials, worker.settings.n_trials_per_worker, counts_as_done)
+    done = budget.done(study.get_trials(deepcopy=False), mine=0)
+    if budget.next_step(study.get_trials(deepcopy=False), mine=0) == STOP:
         return study
     # A resumed run (or another worker) must not replay the same random proposals.
-    study.sampler = make_sampler(settings, seed=settings.seed * 100_003 + len(study.trials))
+    study.sampler = make_sampler(
+        settings, seed=settings.seed * 100_003 + len(study.trials) + worker.seed_offset)
     study.pruner = make_pruner(settings)
-    progress = Progress(total=settings.n_trials, done=done) if show_progress else None
+    progress = Progress(total=budget.goal, done=done) if show_progress else None
     monitor = _Monitor(settings, progress)
     objective = Objective(space, settings, evaluator, hardware)
     start = time.perf_counter()
     try:
-        study.optimize(objective, n_trials=remaining, callbacks=[monitor], catch=(Exception,))
+        worker.run(study, objective, budget, callbacks=[monitor],
+                   stopped=lambda: bool(monitor.stopped))
     finally:
         if progress is not None:
             progress.close()

@@ -24,7 +24,8 @@ def test_save_load_round_trip(tmp_path):
     assert len(loaded) == len(table)
     assert loaded.summed_ms(spec) == pytest.approx(table.summed_ms(spec))
     assert loaded.metadata["calibration"] == table.metadata["calibration"]
-    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # no temporary file left
+    # no temporary file left (t.csv.lock is the lock that concurrent savers share)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.csv.lock"]
 
 
 def test_missing_parts_are_named(tmp_path):

@@ -1,0 +1,116 @@
+"""``search.n_workers=N``: N worker processes on this machine share one study.
+
+The parent starts N copies of the same ``python -m nas.search`` command with
+``search.n_workers=1``, each with its own thread budget (``search.threads`` = cores // N, and
+``OMP_NUM_THREADS``) and, where GPUs exist, its own GPU (``CUDA_VISIBLE_DEVICES``, round robin).
+The workers meet in the study's storage (the run directory's journal file unless ``storage=``
+says otherwise) exactly as processes started by hand would; see ``nas.search.workers``. The
+parent prefixes each worker's output with its index, forwards Ctrl-C (SIGINT) and SIGTERM to
+them, waits for all, and says which failed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nas.errors import NasError
+
+# Overrides the parent sets for its workers (a user's own value of these is replaced).
+WORKER_OVERRIDES = ("search.n_workers", "search.threads", "report")
+EXIT_INTERRUPTED = 130  # nas.cli's exit code after Ctrl-C
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    threads: int
+    gpu: str | None
+
+
+def plan_workers(n_workers: int, *, cores: int, gpus: Sequence[str]) -> list[WorkerPlan]:
+    """Threads and GPU of each worker: cores shared evenly, GPUs round robin."""
+    threads = max(1, cores // n_workers)
+    return [WorkerPlan(threads, gpus[i % len(gpus)] if gpus else None) for i in range(n_workers)]
+
+
+def visible_gpus() -> list[str]:
+    """The GPUs this process may use, as CUDA_VISIBLE_DEVICES entries."""
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        return [entry for entry in listed.split(",") if entry.strip()]
+    import torch
+
+    return [str(i) for i in range(torch.cuda.device_count())]
+
+
+def worker_command(argv: Sequence[str], plan: WorkerPlan) -> list[str]:
+    own = [arg for arg in argv
+           if arg.lstrip("+").split("=", 1)[0] not in WORKER_OVERRIDES]
+    return [sys.executable, "-m", "nas.search", *own, "search.n_workers=1",
+            f"search.threads={plan.threads}", "report=false"]
+
+
+def _relay(index: int, stream, out) -> None:
+    for line in stream:
+        out.write(f"[worker {index}] {line}")
+        out.flush()
+
+
+def run_local_workers(argv: Sequence[str], n_workers: int, *, cores: int | None = None,
+                      out=None) -> None:
+    """Run ``n_workers`` workers of the search ``argv`` describes; NasError if any failed."""
+    out = out or sys.stderr
+    plans = plan_workers(n_workers, cores=cores or os.cpu_count() or 1, gpus=visible_gpus())
+    processes: list[subprocess.Popen] = []
+    interrupted = False
+
+    def forward(signum, frame):
+        nonlocal interrupted
+        interrupted = True
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signum)
+
+    # Installed before the first worker starts, so no signal can orphan a worker.
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    relays = []
+    try:
+        for index, plan in enumerate(plans):
+            if interrupted:
+                break
+            processes.append(_start(argv, plan))
+            relays.append(threading.Thread(target=_relay, args=(index, processes[-1].stdout, out),
+                                           daemon=True))
+            relays[-1].start()
+        gpus = [plan.gpu for plan in plans if plan.gpu is not None]
+        print(f"search: {len(processes)} workers started ({plans[0].threads} threads each"
+              f"{', GPUs ' + ','.join(gpus) if gpus else ''})", file=out, flush=True)
+        codes = [process.wait() for process in processes]
+    finally:
+        for process in processes:  # only left running when this process itself failed
+            if process.poll() is None:
+                process.terminate()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for relay in relays:
+            relay.join(timeout=5)
+    if interrupted or EXIT_INTERRUPTED in codes:
+        raise KeyboardInterrupt
+    failed = [f"worker {i} exited with {code}" for i, code in enumerate(codes) if code != 0]
+    if failed:
+        raise NasError("; ".join(failed) + " (its lines above say why); finished trials are "
+                       "kept: run the same command to continue")
+
+
+def _start(argv: Sequence[str], plan: WorkerPlan) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": str(plan.threads)}
+    if plan.gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = plan.gpu
+    # Its own session: a terminal's Ctrl-C reaches the worker once, through the parent.
+    return subprocess.Popen(worker_command(argv, plan), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)

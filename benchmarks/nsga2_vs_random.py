@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import optuna
-from omegaconf import OmegaConf
 
 from nas.arch import SearchSpace
+from nas.cli import load_space
 from nas.report import evaluated, hypervolume_2d, trials_frame
 from nas.search import SearchSettings, SurrogateEvaluator, run_search
 
@@ -48,8 +48,7 @@ def main() -> None:
     parser.add_argument("--tpe", action="store_true", help="also run multi-objective TPE")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    space = SearchSpace.from_config(OmegaConf.to_container(
-        OmegaConf.load(ROOT / "conf/space" / f"{args.space}.yaml")))
+    space = load_space(args.space)
     results: dict[str, list[float]] = {"random": [], "nsga2": []}
     if args.tpe:
         results["tpe"] = []

@@ -13,8 +13,7 @@ import time
 
 from omegaconf import OmegaConf
 
-from nas.arch import SearchSpace
-from nas.cli import CONF_DIR
+from nas.cli import CONF_DIR, load_space
 from nas.cost import arch_cost
 from nas.hardware import load_hardware
 
@@ -31,8 +30,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    space = SearchSpace.from_config(
-        OmegaConf.to_container(OmegaConf.load(CONF_DIR / "space" / "mobilenet_v3_large.yaml")))
+    space = load_space("mobilenet_v3_large")
     rng = random.Random(args.seed)
     specs = [space.sample_random(rng) for _ in range(args.n)]
     cfg = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "hardware" / "cpu.yaml"))

@@ -12,10 +12,8 @@ import time
 import warnings
 
 import torch
-from omegaconf import OmegaConf
 
-from nas.arch import SearchSpace
-from nas.cli import CONF_DIR
+from nas.cli import load_space
 from nas.cost import arch_cost
 from nas.cost.counter import FlopCountAnalysis
 from nas.model import build_model
@@ -45,8 +43,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    config = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "space" / f"{args.space}.yaml"))
-    space = SearchSpace.from_config(config)
+    space = load_space(args.space)
     rng = random.Random(args.seed)
     specs = [space.sample_random(rng) for _ in range(args.n)]
 

@@ -97,3 +97,14 @@ def as_number(value, kind: type, name: str):
     if kind is int and number != float(value):
         raise ConfigError(f"{name} must be a whole number, got {value!r}")
     return number
+
+
+def load_space(name: str):
+    """The search space of ``conf/space/<name>.yaml``, outside a composed config."""
+    from nas.arch import SearchSpace
+
+    path = CONF_DIR / "space" / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml")))
+        raise ConfigError(f"no search space {name!r}; known: {known}")
+    return SearchSpace.from_config(OmegaConf.to_container(OmegaConf.load(path)))

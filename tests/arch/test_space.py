@@ -2,16 +2,10 @@ import random
 
 import optuna
 import pytest
-from omegaconf import OmegaConf
 
 from nas.arch import PRESETS, SearchSpace, StageChoices
-from nas.cli import CONF_DIR
+from nas.cli import load_space
 from nas.errors import NasError, NotInSpaceError
-
-
-def load_space(name: str) -> SearchSpace:
-    config = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "space" / f"{name}.yaml"))
-    return SearchSpace.from_config(config)
 
 
 @pytest.mark.parametrize("name", ["mobilenet_v3_large", "mobilenet_v3_small"])

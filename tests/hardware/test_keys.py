@@ -2,10 +2,9 @@ import dataclasses
 import random
 
 import pytest
-from omegaconf import OmegaConf
 
-from nas.arch import PRESETS, SearchSpace
-from nas.cli import CONF_DIR
+from nas.arch import PRESETS
+from nas.cli import load_space
 from nas.errors import NasError
 from nas.hardware import OpKey, arch_keys, space_keys
 
@@ -49,8 +48,7 @@ def test_arch_keys_follow_the_network():
 
 @pytest.mark.parametrize("name", ["mobilenet_v3_large", "mobilenet_v3_small"])
 def test_space_keys_cover_every_sampled_network(name):
-    config = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "space" / f"{name}.yaml"))
-    space = SearchSpace.from_config(config)
+    space = load_space(name)
     table = set(space_keys(space))
     rng = random.Random(0)
     for _ in range(100):

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import optuna
 import pytest
-from omegaconf import OmegaConf
 
 from nas.arch import SearchSpace
+from nas.cli import load_space
 from nas.search import SearchSettings, SurrogateEvaluator, run_search
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,8 +16,7 @@ optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 @pytest.fixture(scope="session")
 def space() -> SearchSpace:
-    config = OmegaConf.to_container(OmegaConf.load(ROOT / "conf/space/mobilenet_v3_small.yaml"))
-    return SearchSpace.from_config(config)
+    return load_space("mobilenet_v3_small")
 
 
 @pytest.fixture

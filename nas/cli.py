@@ -36,9 +36,16 @@ def _one_line(message: str) -> str:
     missing = re.match(r"Missing mandatory value: (\S+)", lines[0]) if lines else None
     if missing:
         return f"missing required setting: give {missing.group(1)}=..."
-    noise = ("full_key", "object_type", "Config search", "Set the environment", "To append")
+    if "Config search path:" in lines:  # Hydra's search path follows; users need none of it
+        lines = lines[: lines.index("Config search path:")]
+    noise = ("full_key", "object_type", "Set the environment", "To append")
     keep = [line for line in lines if not line.startswith(noise)]
-    return " ".join(keep[:4]) if keep else "invalid configuration"
+    if not keep:
+        return "invalid configuration"
+    options = next((i for i, line in enumerate(keep) if line.startswith("Available options")), None)
+    if options is not None:  # every option, however many the group has
+        keep = keep[:options] + [keep[options] + " " + ", ".join(keep[options + 1:])]
+    return " ".join(keep)
 
 
 def compose_config(config_name: str, overrides: list[str]) -> DictConfig:

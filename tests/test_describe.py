@@ -40,6 +40,7 @@ def test_table_lists_layers_and_totals():
         (["arch=mobilenet_v2", "format=xml"], "format"),
         (["arch=mobilenet_v2", "width=wide"], "width must be a number"),
         ([], "give arch="),
+        (["arch=mobilenet_v2", "hardware=phone"], "cpu, cuda, pixel, pixel1, pixel2, pixel3"),
     ],
 )
 def test_bad_input_is_one_clear_line(args, message):

@@ -177,20 +177,21 @@ def _resume(state, seed_spec, hardware, tuner, run_dir, log):
 
 
 def _adapt(state, model, latency, tuner, settings, run_dir, log) -> NetAdaptResult:
-    taken = 0
     while state.latency_ms > settings.target_ms:
-        if settings.max_steps is not None and taken >= settings.max_steps:
+        # Steps since the seed, counting those of an earlier, resumed run.
+        if settings.max_steps is not None and state.step >= settings.max_steps:
             message = f"stopped after max_steps={settings.max_steps} at {state.latency_ms:.2f} ms"
             log(message)
             return _result(state, False, message)
         spec = decode(state.arch)
         candidates = proposals(spec, latency, state.delta_ms)
-        if not candidates:
-            raise NetAdaptError(
-                f"no proposal cuts {state.delta_ms:.3f} ms from {state.latency_ms:.2f} ms: "
-                f"target {settings.target_ms:g} ms not reached; the last network is in {run_dir}")
+        if not candidates:  # no single move cuts delta: stop with what was reached
+            message = (f"no proposal cuts {state.delta_ms:.3f} ms from {state.latency_ms:.2f} "
+                       f"ms: target {settings.target_ms:g} ms not reached (a smaller "
+                       f"delta_fraction may go further); the last network is in {run_dir}")
+            log(message)
+            return _result(state, False, message)
         state, model = _step(state, model, candidates, tuner, settings, run_dir)
-        taken += 1
         log(f"step {state.step}: kept {_kept_description(run_dir, state.step)} -> "
             f"{state.latency_ms:.2f} ms, accuracy {state.accuracy:.4f}")
     message = f"target met: {state.latency_ms:.2f} ms <= {settings.target_ms:g} ms"

@@ -92,6 +92,24 @@ def test_a_rerun_continues_after_the_last_finished_step(tmp_path, tuner):
     assert after.groupby("step")["kept"].sum().tolist() == [1] * (second.steps + 1)
 
 
+def test_max_steps_counts_the_steps_of_an_earlier_run(tmp_path, tuner):
+    run(tmp_path, tuner, max_steps=1)
+    before = load_log(tmp_path)
+    messages = []
+    again = run(tmp_path, tuner, messages, max_steps=1)  # the same command, run again
+    assert again.steps == 1 and not again.reached
+    assert any("stopped after max_steps=1" in m for m in messages)
+    pd.testing.assert_frame_equal(load_log(tmp_path), before)  # no second step was taken
+
+
+def test_when_no_move_cuts_delta_it_stops_with_the_network_reached(tmp_path, tuner):
+    messages = []
+    result = run(tmp_path, tuner, messages, delta_fraction=0.95)  # no move cuts 95%
+    assert not result.reached and result.steps == 0 and result.spec == TINY
+    assert "no proposal cuts" in messages[-1] and "delta_fraction" in messages[-1]
+    assert (tmp_path / STATE_NAME).exists()  # the trained seed is kept for a rerun
+
+
 def test_a_target_the_seed_already_meets_is_a_no_op(tmp_path, tuner):
     messages = []
     result = run(tmp_path / "run", tuner, messages, target_ms=SEED_MS + 1)

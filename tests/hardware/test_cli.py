@@ -72,3 +72,20 @@ def test_describe_with_hardware_adds_latency(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["latency_ms"] > 0 and summary["hardware"] == "cpu"
+
+
+def test_calibration_networks_are_thinned_copies_of_the_space():
+    from nas.arch import PRESETS
+    from nas.cli import load_space
+    from nas.profile import CALIBRATION_WIDTHS, calibration_specs, scale_width
+
+    # Thinning a network of the space by 0.5 is MobileNet's width multiplier: it gives the
+    # preset's own half-width blocks (the preset also thins its pre-classifier layer).
+    half = scale_width(PRESETS["mobilenet_v3_large"](), 0.5)
+    preset = PRESETS["mobilenet_v3_large"](width=0.5)
+    assert (half.stem, half.blocks, half.head.conv) == (preset.stem, preset.blocks, preset.head.conv)
+    specs = calibration_specs(load_space("mobilenet_v3_large"), 8, seed=1000)
+    assert len(set(specs)) == 8
+    full_width = [s for i, s in enumerate(specs) if CALIBRATION_WIDTHS[i % 4] == 1.0]
+    thinnest = [s for i, s in enumerate(specs) if CALIBRATION_WIDTHS[i % 4] == 0.35]
+    assert max(s.blocks[-1].out for s in thinnest) < min(s.blocks[-1].out for s in full_width)

@@ -83,7 +83,8 @@ def test_calibration_networks_are_thinned_copies_of_the_space():
     # preset's own half-width blocks (the preset also thins its pre-classifier layer).
     half = scale_width(PRESETS["mobilenet_v3_large"](), 0.5)
     preset = PRESETS["mobilenet_v3_large"](width=0.5)
-    assert (half.stem, half.blocks, half.head.conv) == (preset.stem, preset.blocks, preset.head.conv)
+    assert half.stem == preset.stem and half.blocks == preset.blocks
+    assert half.head.conv == preset.head.conv
     specs = calibration_specs(load_space("mobilenet_v3_large"), 8, seed=1000)
     assert len(set(specs)) == 8
     full_width = [s for i, s in enumerate(specs) if CALIBRATION_WIDTHS[i % 4] == 1.0]

@@ -100,7 +100,8 @@ def plot(rows: list[dict], path: Path) -> None:
     archs = [100 * r["val_accuracy"] for r in default if r["seed"] == 0]
     figure, axis = plt.subplots(figsize=(5, 3.2))
     axis.scatter([0] * len(seeds), seeds, label="MobileNetV3-Small, 3 seeds")
-    axis.scatter([1] * len(archs), archs, color="tab:orange", label="10 architectures, seed 0")
+    axis.scatter([1] * len(archs), archs, color="tab:orange",
+                 label=f"{len(archs)} architectures, seed 0")
     axis.set_xticks([0, 1], ["seeds", "architectures"])
     axis.set_xlim(-0.5, 1.5)
     axis.set_ylabel("proxy validation accuracy (%)")

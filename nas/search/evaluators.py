@@ -1,4 +1,6 @@
-"""The evaluator a search trains candidates with: the proxy trainer, or the test surrogate."""
+"""The evaluator a search scores candidates with: the proxy trainer, zero-cost scores at
+initialisation, or the test surrogate. Each has ``evaluate(spec, trial=None)`` returning an
+object with ``val_accuracy``, ``train_seconds`` and ``epochs``."""
 
 from __future__ import annotations
 
@@ -8,15 +10,27 @@ from nas.errors import NasError
 from nas.search.surrogate import SurrogateEvaluator
 
 
-def make_search_evaluator(data_cfg: Mapping | None, evaluator_cfg: Mapping, seed: int):
-    """``evaluator=surrogate`` builds the surrogate; anything else goes to ``nas.evaluate``."""
-    config = dict(evaluator_cfg or {})
-    if config.get("kind") == "surrogate":
-        config.pop("kind")
-        try:
-            return SurrogateEvaluator(**config)
-        except TypeError as error:
-            raise NasError(f"evaluator=surrogate: {error}") from None
+def _surrogate(data_cfg, config: dict, seed: int):
+    try:
+        return SurrogateEvaluator(**config)
+    except TypeError as error:
+        raise NasError(f"evaluator=surrogate: {error}") from None
+
+
+def _zero_cost(data_cfg, config: dict, seed: int):
+    from nas.evaluate.zero_cost import COST_SCORES, make_zero_cost
+
+    data = None
+    if config.get("score") not in COST_SCORES:
+        from nas.evaluate import load_data_config
+
+        if data_cfg is None:
+            raise NasError("evaluator=zero_cost scores a batch of images: give data=<name>")
+        data = load_data_config(dict(data_cfg))
+    return make_zero_cost(data, config, seed)
+
+
+def _proxy(data_cfg, config: dict, seed: int):
     try:
         from nas.evaluate import make_evaluator
     except ImportError as error:
@@ -25,3 +39,20 @@ def make_search_evaluator(data_cfg: Mapping | None, evaluator_cfg: Mapping, seed
     if data_cfg is None:
         raise NasError("this evaluator trains on a dataset: give data=<name>")
     return make_evaluator(dict(data_cfg), config, seed)
+
+
+BUILDERS = {"surrogate": _surrogate, "zero_cost": _zero_cost, "proxy": _proxy}
+
+
+def evaluator_kind(evaluator_cfg: Mapping | None) -> str:
+    """``kind`` of an evaluator config; the proxy's config has none."""
+    return str((evaluator_cfg or {}).get("kind") or "proxy")
+
+
+def make_search_evaluator(data_cfg: Mapping | None, evaluator_cfg: Mapping, seed: int):
+    config = dict(evaluator_cfg or {})
+    kind = evaluator_kind(config)
+    config.pop("kind", None)
+    if kind not in BUILDERS:
+        raise NasError(f"unknown evaluator kind {kind!r}; known: {', '.join(BUILDERS)}")
+    return BUILDERS[kind](data_cfg, config, seed)

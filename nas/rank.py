@@ -1,0 +1,136 @@
+"""``python -m nas.rank``: how well an accuracy signal ranks the ground truth's networks.
+
+Every evaluator a search can use (``conf/evaluator/``) scores each network of a ground-truth
+table (``python -m nas.ground_truth``, or NAS-Bench-Macro's); the scores are compared with the
+table's mean accuracy by Kendall tau (with a bootstrap 95% interval), Spearman and top-k overlap,
+and printed beside MACs, params and the table's own seed-to-seed agreement (the ceiling).
+Writes the per-network scores (CSV), the summary (JSON) and a scatter plot.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from nas.arch import SearchSpace, decode
+from nas.cli import as_number, run
+from nas.errors import NasError
+from nas.search.evaluators import evaluator_kind, make_search_evaluator
+from nas.yardstick import load_ground_truth
+from nas.yardstick.rank import signal_row
+
+GROUND_TRUTH_DIR = Path("results") / "ground_truth"
+
+
+def default_label(evaluator_cfg: dict) -> str:
+    kind = evaluator_kind(evaluator_cfg)
+    if kind == "zero_cost":
+        return f"zero_cost-{evaluator_cfg.get('score')}"
+    if kind == "proxy":
+        return (f"proxy-{evaluator_cfg.get('epochs')}ep-"
+                f"{evaluator_cfg.get('train_fraction')}train")
+    return kind
+
+
+def sample(frame: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
+    if limit is None or limit >= len(frame):
+        return frame
+    rows = sorted(random.Random(seed).sample(range(len(frame)), limit))
+    return frame.iloc[rows].reset_index(drop=True)
+
+
+def score_networks(evaluator, archs: list[str]) -> tuple[list[float], list[float]]:
+    scores, seconds = [], []
+    for arch in tqdm(archs, desc="rank", unit="net", file=sys.stderr,
+                     disable=not sys.stderr.isatty()):
+        started = time.perf_counter()
+        scores.append(float(evaluator.evaluate(decode(arch)).val_accuracy))
+        seconds.append(time.perf_counter() - started)
+    return scores, seconds
+
+
+def plot(path: Path, truth: pd.DataFrame, scores: list[float], row: dict, ceiling: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(5.5, 4))
+    errors = truth["accuracy_std"] if "accuracy_std" in truth else None
+    axis.errorbar(scores, truth["accuracy"], yerr=errors, fmt="o", ms=4, capsize=2,
+                  color="tab:blue", ecolor="0.7")
+    axis.set_xlabel(f"{row['signal']} score")
+    axis.set_ylabel("ground-truth accuracy (%) +- seed std")
+    axis.set_title(f"{row['signal']}: Kendall {row['kendall']:.2f} "
+                   f"[{row['kendall_low']:.2f}, {row['kendall_high']:.2f}], "
+                   f"ceiling {ceiling['kendall']:.2f}", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def format_table(rows: list[dict]) -> str:
+    frame = pd.DataFrame(rows)
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-")
+
+
+def main(cfg: DictConfig) -> None:
+    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    data_cfg = OmegaConf.to_container(cfg.data) if cfg.get("data") is not None else None
+    evaluator_cfg = OmegaConf.to_container(cfg.evaluator)
+    dataset = (data_cfg or {}).get("name", "none")
+    path = Path(cfg.ground_truth) if cfg.ground_truth else \
+        GROUND_TRUTH_DIR / f"{space.name}-{dataset}.csv"
+    truth = load_ground_truth(path, space=space.name)
+    seed = as_number(cfg.seed, int, "seed")
+    top_k = as_number(cfg.top_k, int, "top_k")
+    resamples = as_number(cfg.bootstrap, int, "bootstrap")
+    if top_k < 1:
+        raise NasError(f"top_k must be >= 1, got {top_k}")
+    frame = sample(truth.frame, as_number(cfg.limit, int, "limit"), seed)
+    if len(frame) < 10:
+        raise NasError(f"limit={cfg.limit} leaves {len(frame)} networks; a ranking needs >= 10")
+    for arch in frame["arch"]:
+        space.encode(decode(arch))  # NotInSpaceError: one line, before any scoring
+    if truth.meta.get("dataset") != dataset:
+        print(f"note: images from {dataset} stand in for the ground truth's "
+              f"{truth.meta.get('dataset')}", file=sys.stderr)
+    label = str(cfg.label) if cfg.label else default_label(evaluator_cfg)
+    evaluator = make_search_evaluator(data_cfg, evaluator_cfg, seed)
+    scores, seconds = score_networks(evaluator, list(frame["arch"]))
+    accuracy = frame["accuracy"].tolist()
+    common = {"k": top_k, "resamples": resamples, "seed": seed}
+    rows = [signal_row(label, scores, accuracy, seconds=sum(seconds) / len(seconds), **common)]
+    for baseline in ("macs", "params"):
+        if baseline in frame:
+            rows.append(signal_row(baseline, frame[baseline].tolist(), accuracy, seconds=None,
+                                   **common))
+    ceiling = truth.ceiling
+    rows.append({"signal": "ceiling (seed vs seed)", "kendall": ceiling["kendall"],
+                 "spearman": ceiling["spearman"], "networks": ceiling["networks"]})
+    out = Path(cfg.out) if cfg.out else Path("results") / "rank" / path.stem / label
+    out.parent.mkdir(parents=True, exist_ok=True)
+    per_network = frame[[c for c in ("name", "arch", "accuracy", "accuracy_std") if c in frame]]
+    per_network = per_network.assign(score=scores, seconds=seconds)
+    per_network.to_csv(out.with_suffix(".csv"), index=False)
+    summary = {"ground_truth": str(path), "ground_truth_meta": truth.meta, "label": label,
+               "evaluator": evaluator_cfg, "seed": seed, "rows": rows,
+               "command": "python -m nas.rank " + " ".join(sys.argv[1:])}
+    out.with_suffix(".json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    plot(out.with_suffix(".png"), frame, scores, rows[0], ceiling)
+    print(f"{len(frame)} networks of {path} ({truth.meta.get('budget')}), "
+          f"mean seed std {truth.seed_noise:.2f} pts")
+    print(format_table(rows))
+    print(f"wrote {out.with_suffix('.csv')}, .json, .png")
+
+
+if __name__ == "__main__":
+    run(main, "rank", usage="usage: python -m nas.rank evaluator=<proxy|zero_cost|...> "
+        "[evaluator.score=synflow] [space=...] [ground_truth=FILE] [limit=N] [--cfg]")

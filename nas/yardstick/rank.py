@@ -1,0 +1,41 @@
+"""Scoring an accuracy signal against a ground truth, with the interval its sample allows.
+
+Kendall tau over a few dozen networks is itself noisy: the 95% interval comes from resampling
+the networks (a percentile bootstrap, seeded), so two signals whose intervals overlap are not
+told apart by this ground truth.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+
+from nas.yardstick.metrics import kendall_tau, rank_scores
+
+
+def kendall_interval(signal: Sequence[float], truth: Sequence[float], *, resamples: int = 1000,
+                     seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap 95% interval of Kendall tau over resampled networks."""
+    if resamples <= 0 or len(truth) < 3:
+        return (math.nan, math.nan)
+    rng = random.Random(seed)
+    n, taus = len(truth), []
+    for _ in range(resamples):
+        index = [rng.randrange(n) for _ in range(n)]
+        tau = kendall_tau([signal[i] for i in index], [truth[i] for i in index])
+        if math.isfinite(tau):
+            taus.append(tau)
+    if not taus:
+        return (math.nan, math.nan)
+    taus.sort()
+    return (taus[int(0.025 * (len(taus) - 1))], taus[int(0.975 * (len(taus) - 1))])
+
+
+def signal_row(label: str, signal: Sequence[float], truth: Sequence[float], *, k: int,
+               seconds: float | None, resamples: int, seed: int) -> dict:
+    scores = rank_scores(signal, truth, k)
+    low, high = kendall_interval(signal, truth, resamples=resamples, seed=seed)
+    return {"signal": label, "seconds_per_candidate": seconds, "kendall": scores.kendall,
+            "kendall_low": low, "kendall_high": high, "spearman": scores.spearman,
+            f"top{scores.k}": scores.top_k, "networks": scores.n}

@@ -1,0 +1,95 @@
+"""python -m nas.rank and python -m nas.ground_truth as a user runs them."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from nas.cli import load_space
+from nas.cost import arch_cost
+from nas.yardstick.table import save_ground_truth
+
+META = {"space": "mobilenet_v3_small", "dataset": "fashion_mnist", "budget": "test", "seeds": 2}
+
+
+def command(verb, *args, cwd=None):
+    return subprocess.run([sys.executable, "-m", f"nas.{verb}", *args], capture_output=True,
+                          text=True, timeout=300, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def params_truth(tmp_path_factory):
+    """12 networks of the space whose 'accuracy' is their parameter count (a known order)."""
+    import random
+
+    space = load_space("mobilenet_v3_small")
+    rng = random.Random(3)
+    rows = []
+    for i in range(12):
+        spec = space.sample_random(rng)
+        cost = arch_cost(spec)
+        accuracy = 80 + cost.params / 1e6
+        rows.append({"arch": str(spec), "name": f"n{i}", "accuracy": accuracy,
+                     "accuracy_std": 0.1, "seed_0": accuracy - 0.05, "seed_1": accuracy + 0.05,
+                     "macs": cost.macs, "params": cost.params})
+    path = tmp_path_factory.mktemp("gt") / "gt.csv"
+    save_ground_truth(pd.DataFrame(rows), META, path)
+    return path
+
+
+def test_rank_scores_a_signal_beside_the_baselines_and_ceiling(params_truth, tmp_path):
+    out = tmp_path / "rank" / "params"
+    result = command("rank", f"ground_truth={params_truth}", "evaluator.score=params",
+                     f"out={out}", "bootstrap=100")
+    assert result.returncode == 0, result.stderr
+    assert "zero_cost-params" in result.stdout and "ceiling (seed vs seed)" in result.stdout
+    summary = json.loads(out.with_suffix(".json").read_text())
+    signal, macs, params, ceiling = summary["rows"]
+    assert signal["kendall"] == pytest.approx(1.0) and params["kendall"] == pytest.approx(1.0)
+    assert signal["top5"] == 1.0 and ceiling["kendall"] == pytest.approx(1.0)
+    assert macs["signal"] == "macs" and macs["kendall"] < 1.0
+    assert len(pd.read_csv(out.with_suffix(".csv"))) == 12 and out.with_suffix(".png").is_file()
+
+
+def test_rank_a_real_zero_cost_score_on_images(params_truth, tmp_path):
+    result = command("rank", f"ground_truth={params_truth}", "evaluator.score=synflow",
+                     "evaluator.batch_size=8", f"out={tmp_path / 'synflow'}", "bootstrap=50")
+    assert result.returncode == 0, result.stderr
+    row = json.loads((tmp_path / "synflow.json").read_text())["rows"][0]
+    assert -1 <= row["kendall"] <= 1 and row["seconds_per_candidate"] > 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["evaluator.score=flops"], "unknown zero-cost score 'flops'"),
+    (["space=mobilenet_v3_large"], "is a ground truth of space 'mobilenet_v3_small', not "
+                                   "'mobilenet_v3_large'"),
+    (["limit=5"], "leaves 5 networks; a ranking needs >= 10"),
+    (["ground_truth=/nonexistent/gt.csv"], "ground truth not found"),
+])
+def test_rank_bad_input_is_one_line(params_truth, tmp_path, args, message):
+    if not any(a.startswith("ground_truth=") for a in args):
+        args = [f"ground_truth={params_truth}", *args]
+    result = command("rank", *args, f"out={tmp_path / 'x'}")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_rank_refuses_a_table_of_too_few_networks(params_truth, tmp_path):
+    small = tmp_path / "small.csv"
+    save_ground_truth(pd.read_csv(params_truth).head(6), META, small)
+    result = command("rank", f"ground_truth={small}", "evaluator.score=params")
+    assert result.returncode == 2 and "holds 6 networks" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["networks=5"], "networks must be >= 10"),
+    (["seeds=[0]"], "at least two distinct seeds"),
+    (["train_fraction=2"], "train_fraction must be in (0, 1]"),
+])
+def test_ground_truth_bad_settings_end_in_one_line(tmp_path, args, message):
+    result = command("ground_truth", *args, f"out={tmp_path / 'gt.csv'}")
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr

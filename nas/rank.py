@@ -12,19 +12,17 @@ from __future__ import annotations
 import json
 import random
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
-from tqdm import tqdm
 
 from nas.arch import SearchSpace, decode
 from nas.cli import as_number, run
 from nas.errors import NasError
 from nas.search.evaluators import evaluator_kind, make_search_evaluator
 from nas.yardstick import load_ground_truth
-from nas.yardstick.rank import signal_row
+from nas.yardstick.rank import score_networks, signal_row
 
 GROUND_TRUTH_DIR = Path("results") / "ground_truth"
 
@@ -44,16 +42,6 @@ def sample(frame: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
         return frame
     rows = sorted(random.Random(seed).sample(range(len(frame)), limit))
     return frame.iloc[rows].reset_index(drop=True)
-
-
-def score_networks(evaluator, archs: list[str]) -> tuple[list[float], list[float]]:
-    scores, seconds = [], []
-    for arch in tqdm(archs, desc="rank", unit="net", file=sys.stderr,
-                     disable=not sys.stderr.isatty()):
-        started = time.perf_counter()
-        scores.append(float(evaluator.evaluate(decode(arch)).val_accuracy))
-        seconds.append(time.perf_counter() - started)
-    return scores, seconds
 
 
 def plot(path: Path, truth: pd.DataFrame, scores: list[float], row: dict, ceiling: dict) -> None:
@@ -81,7 +69,8 @@ def format_table(rows: list[dict]) -> str:
     return frame.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-")
 
 
-def main(cfg: DictConfig) -> None:
+def rank(cfg: DictConfig) -> dict:
+    """Score ``cfg.evaluator`` on the ground truth; write CSV, JSON, PNG; return the summary."""
     space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
     data_cfg = OmegaConf.to_container(cfg.data) if cfg.get("data") is not None else None
     evaluator_cfg = OmegaConf.to_container(cfg.evaluator)
@@ -104,7 +93,7 @@ def main(cfg: DictConfig) -> None:
               f"{truth.meta.get('dataset')}", file=sys.stderr)
     label = str(cfg.label) if cfg.label else default_label(evaluator_cfg)
     evaluator = make_search_evaluator(data_cfg, evaluator_cfg, seed)
-    scores, seconds = score_networks(evaluator, list(frame["arch"]))
+    scores, seconds = score_networks(evaluator, list(frame["arch"]), desc=label)
     accuracy = frame["accuracy"].tolist()
     common = {"k": top_k, "resamples": resamples, "seed": seed}
     rows = [signal_row(label, scores, accuracy, seconds=sum(seconds) / len(seconds), **common)]
@@ -121,14 +110,21 @@ def main(cfg: DictConfig) -> None:
     per_network = per_network.assign(score=scores, seconds=seconds)
     per_network.to_csv(out.with_suffix(".csv"), index=False)
     summary = {"ground_truth": str(path), "ground_truth_meta": truth.meta, "label": label,
-               "evaluator": evaluator_cfg, "seed": seed, "rows": rows,
-               "command": "python -m nas.rank " + " ".join(sys.argv[1:])}
+               "evaluator": evaluator_cfg, "seed": seed, "networks": len(frame),
+               "seed_noise": truth.seed_noise, "rows": rows,
+               "command": "python -m nas.rank " + " ".join(sys.argv[1:]), "out": str(out)}
     out.with_suffix(".json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     plot(out.with_suffix(".png"), frame, scores, rows[0], ceiling)
-    print(f"{len(frame)} networks of {path} ({truth.meta.get('budget')}), "
-          f"mean seed std {truth.seed_noise:.2f} pts")
-    print(format_table(rows))
-    print(f"wrote {out.with_suffix('.csv')}, .json, .png")
+    return summary
+
+
+def main(cfg: DictConfig) -> None:
+    summary = rank(cfg)
+    print(f"{summary['networks']} networks of {summary['ground_truth']} "
+          f"({summary['ground_truth_meta'].get('budget')}), mean seed std "
+          f"{summary['seed_noise']:.2f} pts")
+    print(format_table(summary["rows"]))
+    print(f"wrote {summary['out']}.csv, .json, .png")
 
 
 if __name__ == "__main__":

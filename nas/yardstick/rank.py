@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import random
+import sys
+import time
 from collections.abc import Sequence
 
 from nas.yardstick.metrics import kendall_tau, rank_scores
@@ -39,3 +41,19 @@ def signal_row(label: str, signal: Sequence[float], truth: Sequence[float], *, k
     return {"signal": label, "seconds_per_candidate": seconds, "kendall": scores.kendall,
             "kendall_low": low, "kendall_high": high, "spearman": scores.spearman,
             f"top{scores.k}": scores.top_k, "networks": scores.n}
+
+
+def score_networks(evaluator, archs: Sequence[str], desc: str = "rank"
+                   ) -> tuple[list[float], list[float]]:
+    """Each architecture's score from ``evaluator`` and the seconds it took."""
+    from tqdm import tqdm
+
+    from nas.arch import decode
+
+    scores, seconds = [], []
+    for arch in tqdm(archs, desc=desc, unit="net", file=sys.stderr,
+                     disable=not sys.stderr.isatty()):
+        started = time.perf_counter()
+        scores.append(float(evaluator.evaluate(decode(arch)).val_accuracy))
+        seconds.append(time.perf_counter() - started)
+    return scores, seconds

@@ -1,0 +1,66 @@
+"""Every accuracy signal against one ground truth: the README's yardstick table.
+
+    PYTHONPATH=. python benchmarks/rank_signals.py [--ground-truth FILE] [--space NAME]
+        [--signals macs,params,synflow,...] [--proxy 2:0.05,2:0.2] [--threads 1] [-- overrides]
+
+Each signal is one ``python -m nas.rank`` run (the same library call, the same outputs under
+results/rank/); the proxy budgets are ``epochs:train_fraction`` pairs of the stand-alone proxy.
+Prints a markdown table: signal | seconds per candidate | Kendall tau [95% interval] | Spearman
+| top-5 overlap, then MACs, params and the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from nas.cli import compose_config
+from nas.evaluate.zero_cost import SCORES
+from nas.rank import rank
+
+
+def row_text(row: dict) -> str:
+    seconds = row.get("seconds_per_candidate")
+    seconds = "-" if seconds is None else f"{seconds:.2f}"
+    interval = "" if row.get("kendall_low") is None else \
+        f" [{row['kendall_low']:.2f}, {row['kendall_high']:.2f}]"
+    top = next((v for k, v in row.items() if k.startswith("top")), None)
+    top = "-" if top is None else f"{top:.2f}"
+    return (f"| {row['signal']} | {seconds} | {row['kendall']:.3f}{interval} | "
+            f"{row['spearman']:.3f} | {top} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ground-truth", default=None)
+    parser.add_argument("--space", default="mobilenet_v3_small")
+    parser.add_argument("--signals", default=",".join(SCORES))
+    parser.add_argument("--proxy", default="", help="epochs:train_fraction pairs")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("overrides", nargs="*", help="more nas.rank overrides, e.g. data=...")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    base = [f"space={args.space}", *args.overrides]
+    if args.ground_truth:
+        base.append(f"ground_truth={args.ground_truth}")
+    runs = [[f"evaluator.score={score}"] for score in args.signals.split(",") if score]
+    for budget in filter(None, args.proxy.split(",")):
+        epochs, fraction = budget.split(":")
+        runs.append(["evaluator=proxy", f"evaluator.epochs={epochs}",
+                     f"evaluator.train_fraction={fraction}"])
+    summaries = [rank(compose_config("rank", base + overrides)) for overrides in runs]
+    first = summaries[0]
+    print(f"{first['networks']} networks of {first['ground_truth']} "
+          f"({first['ground_truth_meta'].get('budget')}); mean seed std "
+          f"{first['seed_noise']:.2f} pts; this machine, {args.threads} thread(s)\n")
+    print("| signal | s / candidate | Kendall tau [95%] | Spearman | top-5 |")
+    print("| --- | --- | --- | --- | --- |")
+    for summary in summaries:
+        print(row_text(summary["rows"][0]))
+    for row in first["rows"][1:]:
+        print(row_text(row))
+
+
+if __name__ == "__main__":
+    main()

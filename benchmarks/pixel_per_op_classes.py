@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from nas.hardware.pixel import PHONES, fit, part_shape, published_networks
+from nas.hardware.pixel import PHONES, fit, published_networks
+from nas.hardware.pixel_parts import macs as part_macs
 from nas.hardware.table import cached_keys
 from nas.hardware.timing import TimingSettings, time_module
 from nas.model import build_model
@@ -80,8 +81,7 @@ def main() -> None:
     col = lambda *classes: np.array([sum(t.get(c, 0.0) for c in classes) for t in times])  # noqa: E731
     pointwise, depthwise, other = col("pointwise", "stem"), col("depthwise"), col("se", "tail")
     one = np.ones(len(networks))
-    macs = np.array([sum(part_shape(k).macs for k in cached_keys(n.spec, 1000)) / 1e6
-                     for n in networks])
+    macs = np.array([sum(part_macs(k) for k in cached_keys(n.spec, 1000)) for n in networks])
     models = {"pointwise + depthwise": [pointwise, depthwise],
               "pointwise + depthwise + other": [pointwise, depthwise, other],
               "pointwise + depthwise + one": [pointwise, depthwise, one],

@@ -54,10 +54,13 @@ def latency(hardware_cfg: dict, arch: str) -> dict:
     from nas.hardware import load_hardware
 
     hardware = load_hardware(hardware_cfg)
-    result = {"hardware": hardware.name, "latency_ms": hardware.predict_ms(decode(arch)),
+    spec = decode(arch)
+    result = {"hardware": hardware.name, "latency_ms": hardware.predict_ms(spec),
               "latency_kind": hardware.metadata.get("kind")}
     if "loo_mape_pct" in hardware.metadata:  # calibrated: its error goes wherever it is shown
         result["latency_loo_mape_pct"] = hardware.metadata["loo_mape_pct"]
+    if hasattr(hardware, "extrapolation"):  # a fitted model: say where it leaves its data
+        result["latency_extrapolated"] = hardware.extrapolation(spec)
     return result
 
 
@@ -80,6 +83,9 @@ def format_table(summary: dict) -> str:
                      + (f", leave-one-out MAPE {summary['latency_loo_mape_pct']}% on the "
                         "published networks" if "latency_loo_mape_pct" in summary else "")
                      + ")")
+    if summary.get("latency_extrapolated"):
+        lines.append("latency EXTRAPOLATED: parts outside what the model was fitted on: "
+                     + " | ".join(summary["latency_extrapolated"]))
     return "\n".join(lines)
 
 

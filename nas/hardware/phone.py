@@ -90,8 +90,10 @@ def import_results(results_csv: Path, phone: str, device: str) -> LatencyTable:
                               "created": now()})
         for row in frame.to_dict("records"):
             ms = float(row["median_ms"])
-            if not ms > 0:
-                raise ResultsError(f"{path}: part {row.get('id', '?')} has no positive time")
+            if not ms > 0:  # NaN (an empty cell) fails this too
+                what = "no time" if ms != ms else f"a non-positive time ({ms})"
+                raise ResultsError(f"{path}: part {row.get('id', '?')} has {what}; "
+                                   f"rerun {SCRIPT} for it")
             table.add(OpKey.from_row(row), Timing(ms, ms, ms, 0))
     except NasError:
         raise
@@ -180,6 +182,28 @@ def phone_parts(space, classes: int, presets: bool = True) -> list[OpKey]:
     return list(dict.fromkeys(keys))
 
 
+def held_out_lines(meta: dict) -> list[str]:
+    """The calibrated model's held-out errors, per source, as ``nas.profile`` prints them."""
+    coefficients = " ".join(f"{t}={c:.4g}" for t, c in meta["coefficients"].items())
+    return [
+        "Table 3, leave-one-out (each network predicted by the fit without it):",
+        pd.DataFrame(meta["loo"]).to_string(index=False),
+        f"measured Pixel 1 parts, leave-one-shape-out (each part predicted by the fit without "
+        f"its shape's parts): MAPE {meta['parts_loso_mape_pct']}% "
+        f"(worst {meta['parts_loso_max_error_pct']}%)",
+        f"{meta['proxyless_networks']} random ProxylessNAS networks, their parts left out by "
+        f"shape: Kendall tau {meta['proxyless_kendall_tau']} against the measured sums "
+        f"(MACs: {meta['proxyless_kendall_tau_macs']}), MAPE "
+        f"{meta['proxyless_loso_mape_pct']}%",
+        f"phone={meta['phone']} part_weight={meta['part_weight']} "
+        f"app_scale={meta['app_scale']} {coefficients}",
+        f"loo_mape_pct={meta['loo_mape_pct']} loo_max_error_pct={meta['loo_max_error_pct']} "
+        f"parts_loso_mape_pct={meta['parts_loso_mape_pct']} "
+        f"kendall_tau={meta['proxyless_kendall_tau']} "
+        f"kendall_tau_macs={meta['proxyless_kendall_tau_macs']}",
+    ]
+
+
 def profile_phone(hardware_cfg: dict, space, export: str | None = None,
                   results: str | None = None, presets: bool = True) -> list[str]:
     """What ``nas.profile`` does for a calibrated profile; returns the lines it prints."""
@@ -189,6 +213,8 @@ def profile_phone(hardware_cfg: dict, space, export: str | None = None,
         imported_table_path,
         load_calibrated,
     )
+
+    pd.set_option("display.width", 200)
 
     if export and results:
         raise NasError("give export=DIR or import=CSV, not both")
@@ -220,13 +246,7 @@ def profile_phone(hardware_cfg: dict, space, export: str | None = None,
     lines = [f"hardware={hardware.name} kind={meta['kind']} device={meta['device']}"]
     if meta["kind"] == "imported":
         return lines + [f"predicting from the imported table {meta['table']}"]
-    lines.append("leave-one-out over the published networks (each predicted by the model "
-                 "fitted to the others):")
-    lines.append(pd.DataFrame(meta["loo"]).to_string(index=False))
-    lines.append("candidate models, leave-one-out on this phone:")
+    lines += held_out_lines(meta)
+    lines.append(f"candidate models on {phone}, held out (TERMS: {' + '.join(meta['terms'])}):")
     lines.append(pd.DataFrame(compare_models(phone)).to_string(index=False))
-    coefficients = " ".join(f"{t}={c:.4g}" for t, c in meta["coefficients"].items())
-    lines.append(f"phone={phone} terms={'+'.join(meta['terms'])} {coefficients} "
-                 f"loo_mape_pct={meta['loo_mape_pct']} "
-                 f"loo_max_error_pct={meta['loo_max_error_pct']}")
     return lines

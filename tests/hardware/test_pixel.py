@@ -1,5 +1,6 @@
-"""The calibrated Pixel profiles: leave-one-out error recomputed from the shipped data, the order
-of the reference networks, and prediction in a fresh process that measures nothing."""
+"""The calibrated Pixel profiles: held-out errors of both sources recomputed with leakage checks,
+what the model charges for kernel size, SE and h-swish, extrapolation flags, the order of the
+reference networks, and prediction in a fresh process that measures nothing."""
 
 import json
 import subprocess
@@ -12,15 +13,19 @@ from nas.arch import PRESETS, decode
 from nas.cli import compose_config
 from nas.hardware import OpKey, arch_keys, load_hardware
 from nas.hardware.pixel import (
+    LOOKUP,
+    PART_WEIGHT,
+    PHONE_TERMS,
     PHONES,
-    TERMS,
     PixelModel,
-    fit,
+    choose_terms,
+    compare_models,
     local_times,
     nonnegative_lstsq,
-    part_shape,
     published_networks,
+    term_label,
 )
+from nas.hardware.pixel_parts import macs
 from nas.hardware.table import LatencyTable
 
 
@@ -37,19 +42,73 @@ def no_imported_table(tmp_path, monkeypatch):
     monkeypatch.setenv("NAS_CACHE_DIR", str(tmp_path / "cache"))
 
 
-def test_leave_one_out_on_pixel1_within_10_percent():
+def test_table3_leave_one_out_on_pixel1_and_no_leak():
     model = PixelModel("pixel1")
-    features = np.array([model.features(n.spec) for n in model.networks])
-    latency = np.array([n.latency_ms["pixel1"] for n in model.networks])
-    errors = []
-    for held_out in range(len(latency)):
-        others = np.arange(len(latency)) != held_out
-        coef = fit(features[others], latency[others])  # never sees the held-out network
-        errors.append(abs(features[held_out] @ coef - latency[held_out]) / latency[held_out])
-    mape = 100 * float(np.mean(errors))
-    assert mape <= 10.0
-    assert mape == pytest.approx(model.summary()["loo_mape_pct"], abs=0.01)
-    assert len(latency) == 9  # every published network is expressible and used
+    summary = model.summary()
+    assert len(summary["loo"]) == 9  # every published network is expressible and used
+    assert summary["loo_mape_pct"] <= 5.0  # the issue's target (the MACs model before: 4.03)
+    assert summary["loo_max_error_pct"] < 11.0  # 10.6 (MnasNet-small): the 10% target is missed
+    # The held-out network's own figure must not reach its prediction.
+    before = model.leave_one_out()[7]["predicted_ms"]
+    model._net_y[7] *= 3.0
+    assert model.leave_one_out()[7]["predicted_ms"] == pytest.approx(before, rel=1e-9)
+
+
+def test_measured_parts_left_out_by_shape_rank_random_networks():
+    model = PixelModel("pixel1")
+    held = model.held_out
+    assert held["proxyless_kendall_tau"] >= 0.95  # the issue's target
+    assert held["proxyless_kendall_tau_macs"] < held["proxyless_kendall_tau"] - 0.05
+    assert held["parts_loso_mape_pct"] < 8.0
+    # A shape's own times must not reach its predictions.
+    before = model.leave_one_shape_out()
+    shape = np.array([p.shape == "block 56x24->24 s1" for p in model.parts])
+    model._part_y[shape] *= 2.0
+    after = model.leave_one_shape_out()
+    assert after[shape] == pytest.approx(before[shape], rel=1e-9)
+    assert not np.allclose(after[~shape], before[~shape])
+
+
+def _block(**change):
+    fields = dict(op="ir", resolution=56, in_ch=24, out=24, expand=144, kernel=3, stride=1,
+                  se=False, act="relu")
+    return OpKey(**(fields | change))
+
+
+def test_the_model_sees_kernel_size_se_and_hswish():
+    """Fails if the phone model goes blind to what the space offers beyond MACs."""
+    pixel1, pixel3 = PixelModel("pixel1"), PixelModel("pixel3")
+    small, large = _block(), _block(kernel=7)
+    # ProxylessNAS measured 15.0 ms against 7.6 ms here (1.98x) for 1.70x the MACs.
+    assert pixel1.part_ms(large) / pixel1.part_ms(small) > 1.1 * macs(large) / macs(small)
+    five = _block(kernel=5)
+    assert pixel1.part_ms(five) / pixel1.part_ms(small) > macs(five) / macs(small)
+    se = _block(se=True)
+    assert pixel1.part_ms(se) / pixel1.part_ms(small) > 1.02 * macs(se) / macs(small)
+    hswish = _block(act="hswish")
+    assert pixel3.part_ms(hswish) > 1.01 * pixel3.part_ms(small)  # equal MACs
+    # Pixel 1's model weighed h-swish and left it out by held-out error (next test).
+    assert term_label((*PHONE_TERMS["pixel1"], "hswish")) in {
+        row["terms"] for row in compare_models("pixel1")}
+
+
+def test_shipped_terms_weight_and_lookup_are_the_held_out_choice():
+    for phone in PHONES:
+        best = choose_terms(compare_models(phone))
+        assert best["terms"] == term_label(PHONE_TERMS[phone]), phone
+        assert best["part_weight"] == PART_WEIGHT and best["lookup"] == LOOKUP
+
+
+def test_extrapolated_parts_are_predicted_and_flagged():
+    hardware = load_hardware(pixel_cfg())
+    assert hardware.extrapolation(PRESETS["mobilenet_v3_large"]()) == []
+    spec = decode("stem_k3_c16_hs_s2-ir_k9_e1_c16_re-ir_k3_e4_c24_re_s2-head_c960_f1280_hs-res512")
+    flags = hardware.extrapolation(spec)
+    assert any("kernel 9" in f for f in flags) and any("512x512" in f for f in flags)
+    inside = decode("stem_k3_c16_hs_s2-ir_k7_e1_c16_re-ir_k3_e4_c24_re_s2-head_c960_f1280_hs"
+                    "-res512")
+    assert hardware.predict_ms(spec) > hardware.predict_ms(inside) > 0  # 9x9 >= 7x7 rate
+    assert "fitted_range" in hardware.metadata
 
 
 def test_reference_networks_ordered_as_on_the_phone():
@@ -75,7 +134,8 @@ def test_profiles_say_calibrated_and_from_which_figures(name):
     assert "Howard et al. 2019" in meta["figures"]
     assert meta["phone"] == ("pixel1" if name == "pixel" else name)
     assert len(meta["loo"]) == 9 and meta["loo_mape_pct"] > 0
-    assert set(meta["coefficients"]) == set(TERMS)
+    assert "ProxylessNAS" in meta["measured_parts"] and meta["parts_loso_mape_pct"] > 0
+    assert set(meta["coefficients"]) == set(PHONE_TERMS[meta["phone"]])
     assert 5 < hardware.predict_ms(PRESETS["mobilenet_v3_large"]()) < 200
 
 
@@ -160,8 +220,8 @@ def test_part_shapes_add_up_to_the_counted_macs():
 
     for name in ("mobilenet_v3_large", "mnasnet_a1", "mobilenet_v1"):
         spec = PRESETS[name]()
-        macs = sum(part_shape(k).macs for k in arch_keys(spec))
-        assert macs == pytest.approx(arch_cost(spec).macs, rel=1e-6)
+        total = sum(macs(k) for k in arch_keys(spec))
+        assert total * 1e6 == pytest.approx(arch_cost(spec).macs, rel=1e-6)
 
 
 def test_nonnegative_lstsq_drops_a_term_that_would_go_negative():
@@ -169,6 +229,18 @@ def test_nonnegative_lstsq_drops_a_term_that_would_go_negative():
     y = np.array([1.0, 3.0, 5.0])  # y = 2x - 1: the intercept would be negative
     coef = nonnegative_lstsq(x, y)
     assert coef[1] == 0 and coef[0] > 0
+
+
+def test_nonnegative_lstsq_matches_trying_every_subset():
+    import itertools
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 6)), rng.normal(size=30)
+    best = min(float(np.sum((x[:, s] @ c - y) ** 2))
+               for r in range(1, 7) for s in itertools.combinations(range(6), r)
+               for c in [np.linalg.lstsq(x[:, s], y, rcond=None)[0]] if np.all(c >= 0))
+    coef = nonnegative_lstsq(x, y)
+    assert np.all(coef >= 0) and float(np.sum((x @ coef - y) ** 2)) == pytest.approx(best)
 
 
 def test_imported_table_replaces_the_calibrated_model(tmp_path):
@@ -193,12 +265,38 @@ def test_unknown_phone_is_a_clear_error():
     assert set(PHONES) == {"pixel1", "pixel2", "pixel3"}
 
 
-def test_the_shipped_model_is_the_best_candidate_by_leave_one_out():
-    from nas.hardware.pixel import compare_models
+@pytest.mark.parametrize("bad, message", [("", "no time"), ("-1.5", "non-positive time")])
+def test_imported_results_with_missing_or_negative_times_are_refused(tmp_path, bad, message):
+    from nas.hardware.phone import ResultsError, import_results
 
-    rows = compare_models("pixel1")
-    best = min(rows, key=lambda row: (row["loo_mape_pct"], row["terms"].count("+")))
-    assert best["terms"] == " + ".join(TERMS)
+    key = arch_keys(PRESETS["mobilenet_v3_small"]())[1]
+    header = ",".join(["id", "file", *key.to_row(), "median_ms"])
+    row = ",".join(["0", "models/part_0000.onnx", *map(str, key.to_row().values()), bad])
+    results = tmp_path / "results.csv"
+    results.write_text(header + "\n" + row + "\n")
+    with pytest.raises(ResultsError, match=message):
+        import_results(results, "pixel1", "a phone")
+    env = {"NAS_CACHE_DIR": str(tmp_path / "cache"), "HOME": str(tmp_path),
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "nas.profile", "hardware=pixel",
+                          f"import={results}"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert message in out.stderr
+
+
+def test_an_imported_table_with_a_bad_time_is_refused(tmp_path):
+    from nas.errors import NasError
+    from nas.hardware import Timing
+
+    table = LatencyTable({"kind": "imported"})
+    keys = arch_keys(PRESETS["mobilenet_v3_small"]())
+    table.add(keys[0], Timing(1.0, 1.0, 1.0, 0))
+    table.add(keys[1], Timing(-2.0, -2.0, -2.0, 0))
+    path = tmp_path / "imported.csv"
+    table.save(path)
+    with pytest.raises(NasError, match="refused: .* missing or not positive"):
+        load_hardware(pixel_cfg(imported=str(path)))
 
 
 def test_describe_adds_latency_and_its_error(tmp_path):
@@ -212,3 +310,9 @@ def test_describe_adds_latency_and_its_error(tmp_path):
     expected = load_hardware(pixel_cfg()).predict_ms(PRESETS["mnasnet_a1"]())
     assert summary["latency_ms"] == pytest.approx(expected)
     assert summary["latency_kind"] == "calibrated" and summary["latency_loo_mape_pct"] <= 10
+    assert summary["latency_extrapolated"] == []
+    out = subprocess.run([sys.executable, "-m", "nas.describe", "hardware=pixel",
+                          "arch=stem_k3_c16_hs_s2-ir_k9_e1_c16_re-head_c960_f1280_hs-res224"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "EXTRAPOLATED" in out.stdout and "kernel 9" in out.stdout

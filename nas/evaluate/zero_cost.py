@@ -132,12 +132,20 @@ COST_SCORES = ("params", "macs")
 ALL_SCORES = (*SCORES, *COST_SCORES)
 
 
-def fixed_batch(data: Dataset, batch_size: int, seed: int, resolution: int) -> tuple:
-    """``batch_size`` training images and labels drawn by ``seed``, normalised at ``resolution``."""
+def fixed_batch(data: Dataset, batch_size: int, seed: int, resolution: int,
+                channels: int | None = None) -> tuple:
+    """``batch_size`` training images and labels drawn by ``seed``, normalised at ``resolution``;
+    grayscale repeated to ``channels`` when a network for colour images is scored on stand-in
+    grayscale images (NAS-Bench-Macro's CIFAR-10 networks on Fashion-MNIST)."""
     generator = torch.Generator().manual_seed(seed)
     index = torch.randperm(len(data.train), generator=generator)[:batch_size]
     images = data.train.images[index.to(data.train.images.device)].cpu()
     x = prepare(data.train, images, resolution, channels_last=False)
+    if channels is not None and channels != x.shape[1]:
+        if x.shape[1] != 1:
+            raise NasError(f"evaluator.channels={channels}: only grayscale images can be "
+                           f"repeated to more channels; these have {x.shape[1]}")
+        x = x.repeat(1, channels, 1, 1)
     return x, data.train.labels[index.to(data.train.labels.device)].cpu()
 
 
@@ -145,7 +153,8 @@ class ZeroCostEvaluator:
     """Scores architectures at initialisation; a drop-in for the proxy ``Evaluator``."""
 
     def __init__(self, *, score: str, seed: int, data: Dataset | None = None,
-                 batch_size: int = 64, resolution: int | None = None) -> None:
+                 batch_size: int = 64, resolution: int | None = None,
+                 channels: int | None = None) -> None:
         if score not in ALL_SCORES:
             raise NasError(f"unknown zero-cost score {score!r}; choose one of "
                            f"{', '.join(ALL_SCORES)}")
@@ -156,7 +165,7 @@ class ZeroCostEvaluator:
         self.score, self.seed, self.data = score, seed, data
         if data is not None:
             self.resolution = resolution or data.size
-            self.x, self.y = fixed_batch(data, batch_size, seed, self.resolution)
+            self.x, self.y = fixed_batch(data, batch_size, seed, self.resolution, channels)
 
     def score_of(self, spec: ArchSpec) -> float:
         if self.score in COST_SCORES:
@@ -165,7 +174,7 @@ class ZeroCostEvaluator:
             return float(getattr(arch_cost(spec), self.score))
         torch.manual_seed(self.seed)
         model = build_model(spec, self.data.num_classes, resolution=self.resolution,
-                            in_channels=self.data.channels)
+                            in_channels=self.x.shape[1])
         return float(SCORES[self.score](model, self.x, self.y))
 
     def evaluate(self, spec: ArchSpec, trial=None) -> ZeroCostResult:
@@ -178,7 +187,7 @@ class ZeroCostEvaluator:
 def make_zero_cost(data: Dataset | None, config: dict, seed: int) -> ZeroCostEvaluator:
     """From ``conf/evaluator/zero_cost.yaml`` (a plain dict, ``kind`` removed)."""
     config = dict(config)
-    known = {"score", "batch_size", "seed", "resolution", "threads"}
+    known = {"score", "batch_size", "seed", "resolution", "channels", "threads"}
     unknown = sorted(set(config) - known)
     if unknown:
         raise NasError(f"unknown evaluator setting(s) {unknown}; known: {sorted(known)}")
@@ -187,4 +196,5 @@ def make_zero_cost(data: Dataset | None, config: dict, seed: int) -> ZeroCostEva
     seed = int(config["seed"]) if config.get("seed") is not None else seed
     return ZeroCostEvaluator(score=str(config.get("score", "synflow")), seed=seed, data=data,
                              batch_size=int(config.get("batch_size", 64)),
-                             resolution=config.get("resolution"))
+                             resolution=config.get("resolution"),
+                             channels=config.get("channels"))

@@ -45,3 +45,11 @@ def test_cost_scores_need_no_data_and_unknown_scores_are_refused():
     with pytest.raises(NasError, match="needs a dataset"):
         ZeroCostEvaluator(score="synflow", seed=0)
     assert set(ALL_SCORES) == {*SCORES, "params", "macs"}
+
+
+def test_grayscale_stand_in_images_feed_a_colour_network(small_fashion):
+    evaluator = ZeroCostEvaluator(score="synflow", seed=0, data=small_fashion, batch_size=8,
+                                  resolution=32, channels=3)
+    assert tuple(evaluator.x.shape) == (8, 3, 32, 32)
+    assert (evaluator.x[:, 0] == evaluator.x[:, 2]).all()
+    assert math.isfinite(evaluator.evaluate(decode(NARROW)).val_accuracy)

@@ -19,8 +19,11 @@ from omegaconf.errors import OmegaConfBaseException
 
 from nas.errors import NasError
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+# The package's configs: nas/conf links to the repository's conf/ in a checkout (and an
+# editable install); a wheel carries the files themselves there (pyproject.toml).
+CONF_DIR = Path(__file__).resolve().parent / "conf"
 EXIT_USAGE = 2
+SEARCH_PATH = "hydra.searchpath="
 
 
 class ConfigError(NasError):
@@ -48,12 +51,30 @@ def _one_line(message: str) -> str:
     return " ".join(keep)
 
 
+def check_search_path(overrides: list[str]) -> None:
+    """Each folder of ``hydra.searchpath=[file:///DIR, ...]`` must exist: Hydra itself only
+    warns and then reports the user's options as missing from the package's groups."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    for arg in (a for a in overrides if a.lstrip("+").startswith(SEARCH_PATH)):
+        try:
+            value = OverridesParser.create().parse_override(arg).value()
+        except Exception as error:  # Hydra's grammar errors are many-lined
+            raise ConfigError(f"hydra.searchpath: {_one_line(str(error))}") from None
+        for entry in value if isinstance(value, list) else [value]:
+            scheme, _, place = str(entry).partition("://")
+            if scheme == "file" and not Path(place).is_dir():
+                raise ConfigError(f"hydra.searchpath: no config folder {place!r}")
+
+
 def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
-    """``conf/<config_name>.yaml`` with command-line ``overrides`` applied."""
+    """``conf/<config_name>.yaml`` with command-line ``overrides`` applied; user config folders
+    join through ``hydra.searchpath=[file:///DIR]`` (README: Install)."""
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    check_search_path(overrides)
     try:
         with initialize_config_dir(str(CONF_DIR), version_base=None, job_name=config_name):
             cfg = compose(config_name, overrides=overrides)

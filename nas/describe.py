@@ -126,5 +126,10 @@ def main(cfg: DictConfig) -> None:
         print(format_table(summary))
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "describe")
+
+
+if __name__ == "__main__":
+    cli()

@@ -134,6 +134,11 @@ def main(cfg: DictConfig) -> None:
     print(json.dumps(summary), flush=True)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "train", usage="usage: python -m nas.train arch=<preset, string or JSON file> "
         "[data=fashion_mnist] [epochs=N] [save=FILE] [evaluator.lr=...] [--cfg]")
+
+
+if __name__ == "__main__":
+    cli()

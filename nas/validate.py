@@ -117,5 +117,10 @@ def write_outputs(frame: pd.DataFrame, out: Path, summary: dict, hw) -> None:
     scatter_plot(frame, out.with_suffix(".png"), title)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "validate")
+
+
+if __name__ == "__main__":
+    cli()

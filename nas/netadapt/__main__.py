@@ -114,5 +114,10 @@ def main(cfg: DictConfig) -> dict:
     return report
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "netadapt", usage=__doc__)
+
+
+if __name__ == "__main__":
+    cli()

@@ -39,5 +39,10 @@ def main(cfg: DictConfig) -> None:
     print(f"{run_dir}/: {', '.join(sorted(p.name for p in written))}")
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "report")
+
+
+if __name__ == "__main__":
+    cli()

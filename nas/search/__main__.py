@@ -112,5 +112,10 @@ def _plain(value):
     return None if value is None else json.loads(json.dumps(value, default=str))
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "config", usage=USAGE)
+
+
+if __name__ == "__main__":
+    cli()

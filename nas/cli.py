@@ -51,6 +51,40 @@ def _one_line(message: str) -> str:
     return " ".join(keep)
 
 
+TYPE_WORDS = {"Integer": "a whole number", "Float": "a number", "String": "a string"}
+
+
+def schema_message(error: Exception) -> str | None:
+    """One line for a value a schema (nas/schema.py) refused: the key, what it must be, and
+    its known siblings for a misspelt key; None when the schema is not the cause."""
+    import difflib
+    from dataclasses import fields, is_dataclass
+
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+    kinds = (ValidationError, ConfigKeyError, ConfigAttributeError)
+    cause = error if isinstance(error, kinds) else error.__cause__
+    key = getattr(cause, "full_key", None)
+    if not key or not isinstance(cause, kinds):
+        return None
+    first = str(cause).splitlines()[0]
+    if not isinstance(cause, ValidationError):
+        schema = getattr(cause, "object_type", None)
+        known = [f.name for f in fields(schema)] if is_dataclass(schema) else []
+        near = difflib.get_close_matches(str(cause.key), known, n=1)
+        hint = f"; did you mean {key.rpartition('.')[0] + '.' if '.' in key else ''}{near[0]}?" \
+            if near else (f"; known: {', '.join(known)}" if 0 < len(known) <= 8
+                          else " (--cfg prints the known settings)")
+        return f"unknown setting {key!r}{hint}"
+    converted = re.match(r"Value '(.*)' of type '\w+' could not be converted to (\w+)", first)
+    if converted:
+        return f"{key} must be {TYPE_WORDS.get(converted[2], converted[2])}, " \
+               f"got {converted[1]!r}"
+    if "is not a valid bool" in first:
+        return f"{key} must be true or false, got {first.split(chr(39))[1]!r}"
+    return f"{key}: {first}"
+
+
 def check_search_path(overrides: list[str]) -> None:
     """Each folder of ``hydra.searchpath=[file:///DIR, ...]`` must exist: Hydra itself only
     warns and then reports the user's options as missing from the package's groups."""
@@ -74,13 +108,16 @@ def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    from nas.schema import register
+
+    register()
     check_search_path(overrides)
     try:
         with initialize_config_dir(str(CONF_DIR), version_base=None, job_name=config_name):
             cfg = compose(config_name, overrides=overrides)
         OmegaConf.resolve(cfg)
     except (HydraException, OmegaConfBaseException) as error:
-        raise ConfigError(_one_line(str(error))) from None
+        raise ConfigError(schema_message(error) or _one_line(str(error))) from None
     except ValueError as error:  # Hydra's override parser, e.g. ``group=null``
         raise ConfigError(f"{_one_line(str(error))} (remove a group with ~group)") from None
     return cfg
@@ -128,11 +165,8 @@ def as_number(value, kind: type, name: str):
 
 
 def load_space(name: str):
-    """The search space of ``conf/space/<name>.yaml``, outside a composed config."""
+    """The search space of ``conf/space/<name>.yaml``, outside a verb's command line."""
     from nas.arch import SearchSpace
 
-    path = CONF_DIR / "space" / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml")))
-        raise ConfigError(f"no search space {name!r}; known: {known}")
-    return SearchSpace.from_config(OmegaConf.to_container(OmegaConf.load(path)))
+    space = compose_config("describe", [f"space={name}"]).space
+    return SearchSpace.from_config(OmegaConf.to_container(space))

@@ -130,6 +130,8 @@ def run(main: Callable[[DictConfig], object], config_name: str, argv: list[str] 
     if any(arg in ("-h", "--help") for arg in argv):
         print(usage or f"usage: python -m nas.{config_name} [key=value ...]")
         print(f"config: {CONF_DIR / (config_name + '.yaml')}; --cfg prints the composed config")
+        for group, options in group_options(config_name).items():
+            print(f"  {group}=  {', '.join(options)}")
         return
     show_config = "--cfg" in argv
     argv = [arg for arg in argv if arg != "--cfg"]
@@ -149,6 +151,15 @@ def run(main: Callable[[DictConfig], object], config_name: str, argv: list[str] 
         print("interrupted: finished work is saved; run the same command to resume",
               file=sys.stderr)
         sys.exit(130)
+
+
+def group_options(config_name: str) -> dict[str, list[str]]:
+    """The groups ``conf/<config_name>.yaml`` picks from, with the package's options of each
+    (``conf/shared/`` holds pieces of groups, not options, and is never listed)."""
+    defaults = OmegaConf.load(CONF_DIR / f"{config_name}.yaml").get("defaults") or []
+    groups = [next(iter(entry)) for entry in defaults if isinstance(entry, dict | DictConfig)]
+    return {group: sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+            for group in groups if (CONF_DIR / group).is_dir()}
 
 
 def as_number(value, kind: type, name: str):

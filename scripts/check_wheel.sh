@@ -9,7 +9,7 @@ PY=${PY:-.venv/bin/python}
 work=$(mktemp -d /tmp/nas-wheel.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-"$PY" -m pip wheel --quiet --no-deps --no-build-isolation -w "$work/dist" . 2>/dev/null
+"$PY" -m pip wheel --quiet --no-deps -w "$work/dist" .
 "$PY" -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet torch==2.13.0 "$work"/dist/nas-*.whl
 cd "$work" && mkdir run && cd run

@@ -3,8 +3,10 @@
 Entry points compose ``conf/<verb>.yaml`` with Hydra's compose API rather than ``@hydra.main``:
 the same defaults lists, groups and override grammar, but a bad override, a bad architecture or
 a missing file ends in one line on stderr and exit code 2 instead of a traceback, and no
-``outputs/`` folder is left behind. ``DictConfig`` stops here: library functions take plain
-typed arguments.
+``outputs/`` folder is left behind. Every option file names its typed schema
+(``nas/schema.py``), so a wrong type or unknown key fails while Hydra composes; the messages
+are cut to one line here. ``DictConfig`` stops here: library functions take plain typed
+arguments.
 """
 
 from __future__ import annotations
@@ -80,8 +82,9 @@ def schema_message(error: Exception) -> str | None:
     if converted:
         return f"{key} must be {TYPE_WORDS.get(converted[2], converted[2])}, " \
                f"got {converted[1]!r}"
-    if "is not a valid bool" in first:
-        return f"{key} must be true or false, got {first.split(chr(39))[1]!r}"
+    boolean = re.match(r"Value '(.*)' is not a valid bool", first)
+    if boolean:
+        return f"{key} must be true or false, got {boolean[1]!r}"
     return f"{key}: {first}"
 
 

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup dataset postgres search test lint clean
+.PHONY: setup dataset postgres search test lint wheel-check clean
 
 setup: $(STAMP) dataset
 
@@ -30,6 +30,10 @@ search: setup
 
 test: setup postgres
 	$(PY) -m pytest -q $(ARGS)
+
+# The wheel in a fresh environment outside the checkout: describe, a search, its report.
+wheel-check: $(STAMP)
+	PY=$(PY) bash scripts/check_wheel.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check nas tests benchmarks

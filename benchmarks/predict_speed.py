@@ -13,7 +13,7 @@ import time
 
 from omegaconf import OmegaConf
 
-from nas.cli import CONF_DIR, load_space
+from nas.cli import compose_config, load_space
 from nas.cost import arch_cost
 from nas.hardware import load_hardware
 
@@ -33,7 +33,7 @@ def main() -> None:
     space = load_space("mobilenet_v3_large")
     rng = random.Random(args.seed)
     specs = [space.sample_random(rng) for _ in range(args.n)]
-    cfg = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "hardware" / "cpu.yaml"))
+    cfg = OmegaConf.to_container(compose_config("profile", ["hardware=cpu"]).hardware)
     hardware = load_hardware(cfg | {"on_demand": False})
     macs = per_call_us(arch_cost, specs[: max(1, args.n // 10)])
     cold = per_call_us(hardware.predict_ms, specs)

@@ -8,7 +8,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from nas.arch import PRESETS, SearchSpace, decode, resolve_arch
-from nas.cli import as_number, run
+from nas.cli import run
 from nas.cost import arch_cost, layer_costs
 from nas.errors import NasError
 
@@ -118,12 +118,8 @@ def main(cfg: DictConfig) -> None:
         summary = describe_space(SearchSpace.from_config(OmegaConf.to_container(cfg.space)))
         print(json.dumps(summary) if cfg.format == "json" else format_space(summary))
         return
-    summary = describe(
-        str(cfg.arch),
-        width=as_number(cfg.width, float, "width"),
-        resolution=as_number(cfg.resolution, int, "resolution"),
-        num_classes=as_number(cfg.num_classes, int, "num_classes"),
-    )
+    summary = describe(str(cfg.arch), width=cfg.width, resolution=cfg.resolution,
+                       num_classes=cfg.num_classes)  # typed by nas.schema.DescribeVerb
     if cfg.get("hardware") is not None:
         summary |= latency(OmegaConf.to_container(cfg.hardware), summary["arch"])
     if cfg.format == "json":
@@ -132,5 +128,10 @@ def main(cfg: DictConfig) -> None:
         print(format_table(summary))
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "describe")
+
+
+if __name__ == "__main__":
+    cli()

@@ -141,5 +141,10 @@ def profile_calibrated(cfg: DictConfig) -> None:
     print("\n".join(lines))
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "profile")
+
+
+if __name__ == "__main__":
+    cli()

@@ -19,7 +19,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from nas.arch import PRESETS, resolve_arch
-from nas.cli import as_number, run
+from nas.cli import run
 from nas.cost import arch_cost
 from nas.errors import NasError
 from nas.evaluate import (
@@ -74,12 +74,10 @@ def plot_curve(path: Path, history: list[EpochRecord], title: str) -> None:
 
 def main(cfg: DictConfig) -> None:
     if cfg.threads:
-        torch.set_num_threads(as_number(cfg.threads, int, "threads"))
-    spec = resolve_arch(str(cfg.arch), width=as_number(cfg.width, float, "width"))
-    epochs = as_number(cfg.epochs, int, "epochs")
-    seed = as_number(cfg.seed, int, "seed")
-    fraction = as_number(cfg.train_fraction, float, "train_fraction")
-    if epochs is None or epochs < 1:
+        torch.set_num_threads(cfg.threads)
+    spec = resolve_arch(str(cfg.arch), width=cfg.width)
+    epochs, seed, fraction = cfg.epochs, cfg.seed, cfg.train_fraction  # typed: nas.schema
+    if epochs < 1:
         raise NasError(f"epochs must be >= 1, got {epochs}")
     evaluator_cfg = OmegaConf.to_container(cfg.evaluator)
     recipe = recipe_from_config(evaluator_cfg)
@@ -134,6 +132,11 @@ def main(cfg: DictConfig) -> None:
     print(json.dumps(summary), flush=True)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "train", usage="usage: python -m nas.train arch=<preset, string or JSON file> "
         "[data=fashion_mnist] [epochs=N] [save=FILE] [evaluator.lr=...] [--cfg]")
+
+
+if __name__ == "__main__":
+    cli()

@@ -19,7 +19,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from nas.arch import PRESETS, SearchSpace, encode
-from nas.cli import as_number, run
+from nas.cli import run
 from nas.errors import NasError
 from nas.hardware.validation import error_stats, scatter_plot, spearman
 from nas.profile import load_measured
@@ -46,9 +46,8 @@ def sample_specs(space: SearchSpace, n_archs: int, seed: int, presets, resolutio
 
 
 def main(cfg: DictConfig) -> None:
-    n_archs = as_number(cfg.n_archs, int, "n_archs")
-    seed = as_number(cfg.seed, int, "seed")
-    resolution = as_number(cfg.resolution, int, "resolution") or int(cfg.hardware.resolution)
+    n_archs, seed = cfg.n_archs, cfg.seed  # typed by nas.schema.ValidateVerb
+    resolution = cfg.resolution or int(cfg.hardware.resolution)
     if n_archs < 0:
         raise NasError(f"n_archs must be >= 0, got {n_archs}")
     hw = load_measured(cfg)
@@ -117,5 +116,10 @@ def write_outputs(frame: pd.DataFrame, out: Path, summary: dict, hw) -> None:
     scatter_plot(frame, out.with_suffix(".png"), title)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "validate")
+
+
+if __name__ == "__main__":
+    cli()

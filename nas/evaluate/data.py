@@ -147,9 +147,34 @@ def read_fashion_mnist(root: Path | None, **_) -> tuple:
     return train_x[:, None], train_y, test_x[:, None], test_y, FASHION_CLASSES
 
 
+# What CIFAR's python batches hold beside dicts, lists, bytes, str and numbers (which need no
+# class): numpy arrays, as numpy 1 (numpy.core) or 2 (numpy._core) pickles them (protocol 5
+# through _frombuffer), and the bytes codec protocol 2 uses. Any other class or function is
+# refused: plain pickle.load would call whatever a crafted file names (os.system, say).
+PICKLE_ALLOWED = {
+    (module, name)
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+    for name in ("_reconstruct", "scalar")
+} | {(module, "_frombuffer") for module in ("numpy.core.numeric", "numpy._core.numeric")} | {
+    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+
+class _DataUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) not in PICKLE_ALLOWED:
+            raise NasError(f"{self.path}: refusing to unpickle {module}.{name}: a CIFAR batch "
+                           "holds only dicts, lists, bytes, str, numbers and numpy arrays")
+        return super().find_class(module, name)
+
+
 def _unpickle(path: Path) -> dict:
     with open(path, "rb") as handle:
-        return pickle.load(handle, encoding="bytes")
+        unpickler = _DataUnpickler(handle, encoding="bytes")
+        unpickler.path = path
+        try:
+            return unpickler.load()
+        except (pickle.UnpicklingError, EOFError) as error:
+            raise NasError(f"{path}: not a CIFAR python batch ({error})") from None
 
 
 def _cifar_folder(root: Path | None, folder: str, name: str) -> Path:

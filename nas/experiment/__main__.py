@@ -3,5 +3,11 @@
 from nas.cli import run
 from nas.experiment.pipeline import USAGE, main
 
-if __name__ == "__main__":
+
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "config", usage=USAGE)
+
+
+if __name__ == "__main__":
+    cli()

@@ -180,7 +180,7 @@ def main(cfg: DictConfig) -> None:
         networks["search + NetAdapt"] = ("found: NetAdapt", adapted.spec)
     for entry in cfg.compare.networks:
         networks[str(entry)] = ("reference", resolve_network(entry))
-    seeds = [as_number(seed, int, "compare.seeds") for seed in cfg.compare.seeds]
+    seeds = list(cfg.compare.seeds)  # typed by nas.schema.Compare
     measured = measure(networks, cfg, hardware, seeds, run_dir / COMPARE_NAME)
     written = write_experiment_report(
         run_dir, summarise(measured), reference=str(cfg.experiment.reference),

@@ -11,7 +11,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from nas.arch import PRESETS, ArchSpec, resolve_arch
-from nas.cli import as_number, run
+from nas.cli import run
 from nas.cost import arch_cost
 from nas.netadapt.adapt import NetAdaptResult, NetAdaptSettings, netadapt
 
@@ -19,14 +19,10 @@ FINAL_NAME = "final.json"
 
 
 def settings_from(cfg: DictConfig) -> NetAdaptSettings:
-    return NetAdaptSettings(
-        target_ms=as_number(cfg.target_ms, float, "target_ms"),
-        delta_fraction=as_number(cfg.delta_fraction, float, "delta_fraction"),
-        steps_per_proposal=as_number(cfg.steps_per_proposal, int, "steps_per_proposal"),
-        seed_steps=as_number(cfg.seed_steps, int, "seed_steps"),
-        max_steps=as_number(cfg.max_steps, int, "max_steps"),
-        seed=as_number(cfg.seed, int, "seed"),
-    )
+    # typed by nas.schema.NetAdaptVerb / NetAdaptStage
+    return NetAdaptSettings(target_ms=cfg.target_ms, delta_fraction=cfg.delta_fraction,
+                            steps_per_proposal=cfg.steps_per_proposal, seed_steps=cfg.seed_steps,
+                            max_steps=cfg.max_steps, seed=cfg.seed)
 
 
 def make_tuner(cfg: DictConfig):
@@ -35,16 +31,16 @@ def make_tuner(cfg: DictConfig):
 
     known = set(Recipe.names())
     evaluator = {k: v for k, v in OmegaConf.to_container(cfg.evaluator).items() if k in known}
-    evaluator["lr"] = as_number(cfg.finetune_lr, float, "finetune_lr")
+    evaluator["lr"] = cfg.finetune_lr
     if cfg.get("finetune_batch_size") is not None:
-        evaluator["batch_size"] = as_number(cfg.finetune_batch_size, int, "finetune_batch_size")
+        evaluator["batch_size"] = cfg.finetune_batch_size
     recipe = Recipe(**evaluator)
     return ProxyTuner(
         data_config=OmegaConf.to_container(cfg.data),
         recipe=recipe,
-        train_images=as_number(cfg.train_images, int, "train_images"),
-        val_images=as_number(cfg.val_images, int, "val_images"),
-        seed=as_number(cfg.seed, int, "seed"),
+        train_images=cfg.train_images,
+        val_images=cfg.val_images,
+        seed=cfg.seed,
         device=str(cfg.get("device") or "cpu"),
     )
 
@@ -86,7 +82,7 @@ def set_threads(threads) -> None:
     import torch
 
     if threads is not None:
-        torch.set_num_threads(as_number(threads, int, "threads"))
+        torch.set_num_threads(threads)
 
 
 def main(cfg: DictConfig) -> dict:
@@ -114,5 +110,10 @@ def main(cfg: DictConfig) -> dict:
     return report
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "netadapt", usage=__doc__)
+
+
+if __name__ == "__main__":
+    cli()

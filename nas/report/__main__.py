@@ -1,4 +1,6 @@
-"""``python -m nas.report run_dir=...``: regenerate a run's tables and plots from its storage."""
+"""``python -m nas.report run_dir=...``: regenerate a run's tables and plots from its storage;
+``serve=true [port=8080]``: open the run's study in optuna-dashboard instead (live while a search
+runs; ``pip install 'nas[dashboard]'``)."""
 
 from __future__ import annotations
 
@@ -35,9 +37,27 @@ def main(cfg: DictConfig) -> None:
         raise NasError("give run_dir=<a search's results directory>")
     run_dir = Path(cfg.run_dir)
     study = load_study(run_dir, cfg.storage, cfg.study_name)
+    if cfg.serve:
+        return serve(open_storage(cfg.storage, run_dir), study.study_name, cfg.host, cfg.port)
     written = write_report(study, run_dir)
     print(f"{run_dir}/: {', '.join(sorted(p.name for p in written))}")
 
 
-if __name__ == "__main__":
+def serve(storage, study_name: str, host: str, port: int) -> None:
+    """optuna-dashboard on the run's storage until Ctrl-C."""
+    try:
+        from optuna_dashboard import run_server
+    except ImportError:
+        raise NasError("serve=true needs optuna-dashboard: pip install 'nas[dashboard]'") \
+            from None
+    print(f"study {study_name!r} at http://{host}:{port}/dashboard/ (Ctrl-C stops)", flush=True)
+    run_server(storage, host=host, port=port)
+
+
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
     run(main, "report")
+
+
+if __name__ == "__main__":
+    cli()

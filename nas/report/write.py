@@ -67,6 +67,18 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body])
 
 
+def hypervolume_title(reference: dict) -> str:
+    """The reference point in words: what the hypervolume is measured against."""
+    names = {"accuracy": lambda v: f"accuracy {100 * v:.0f}%",
+             "macs": lambda v: f"{v / 1e6:.1f}M MACs",
+             "latency_ms": lambda v: f"{v:.1f} ms"}
+    parts = [names[key](value) for key, value in reference.items()
+             if key in names and value is not None]
+    if not parts:
+        return "Hypervolume"
+    return "Hypervolume; reference point " + ", ".join(parts) + " (the space's largest)"
+
+
 def write_report(study: optuna.Study, run_dir: Path) -> list[Path]:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -94,7 +106,7 @@ def write_report(study: optuna.Study, run_dir: Path) -> list[Path]:
                                   title=title, cost_label=label))
     if len(history):
         written.append(plot_hypervolume(history, run_dir / "hypervolume.png",
-                                        title=f"hypervolume, reference point {reference}"))
+                                        title=hypervolume_title(reference)))
     fronts = {cost: pareto_front(points, minimize=(FRONT_COSTS[cost],)) for cost in costs}
     best = {
         "study": study.study_name, "objectives": objectives, "hardware": hardware,

@@ -60,7 +60,7 @@ WORKER_KEYS = ("n_workers", "n_trials_per_worker", "threads", "heartbeat_seconds
 
 @dataclass(frozen=True, kw_only=True)
 class WorkerSettings:
-    """How this process works on a shared study (``conf/search/_common.yaml``)."""
+    """How this process works on a shared study (``conf/shared/search.yaml``)."""
 
     n_workers: int = 1
     n_trials_per_worker: int | None = None
@@ -84,13 +84,11 @@ class WorkerSettings:
             raise NasError(f"search.poll_seconds must be positive, got {self.poll_seconds}")
 
 
-def split_worker_settings(search: dict, as_number) -> tuple[WorkerSettings, dict]:
-    """The worker keys of a ``search`` config as WorkerSettings, and the rest of it."""
+def split_worker_settings(search: dict) -> tuple[WorkerSettings, dict]:
+    """The worker keys of a (typed, nas.schema.Search) ``search`` config as WorkerSettings, and
+    the rest of it."""
     rest = dict(search)
     values = {key: rest.pop(key) for key in WORKER_KEYS if key in rest}
-    kinds = {"poll_seconds": float}
-    values = {key: as_number(value, kinds.get(key, int), f"search.{key}")
-              for key, value in values.items()}
     return WorkerSettings(**values), rest
 
 

@@ -1,9 +1,11 @@
 import pickle
+import re
 
 import numpy as np
 import pytest
 import torch
 
+from nas.errors import NasError
 from nas.evaluate import DatasetNotFound, augment, load_dataset, stratified_indices
 
 
@@ -115,3 +117,33 @@ def test_augment_crops_and_flips_per_sample():
     padded = torch.nn.functional.pad(images, (2, 2, 2, 2))
     windows = [padded[0, :, y:y + 4, x:x + 4] for y in range(5) for x in range(5)]
     assert any(torch.equal(shifted[0], window) for window in windows)
+
+
+class _WritesAFile:
+    """A pickle payload that, loaded by plain pickle.load, runs code: it creates ``path``."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (exec, (f"open({self.path!r}, 'w').write('ran')",))
+
+
+@pytest.mark.parametrize("protocol", [2, pickle.HIGHEST_PROTOCOL])
+def test_a_batch_that_would_run_code_is_refused_and_nothing_runs(tmp_path, protocol):
+    marker = tmp_path / "ran.txt"
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    payload = {b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 1],
+               b"x": _WritesAFile(marker)}
+    for name in ("data_batch_1", "test_batch"):
+        with open(folder / name, "wb") as handle:
+            pickle.dump(payload, handle, protocol=protocol)
+    with pytest.raises(NasError) as error:
+        load_dataset("cifar10", root=folder, val_size=1)
+    assert re.search(r"refusing to unpickle (__builtin__|builtins)\.exec:", str(error.value))
+    assert "\n" not in str(error.value)
+    assert not marker.exists()  # the code did not run
+    with open(folder / "test_batch", "rb") as handle:  # while plain pickle would have run it
+        pickle.load(handle)
+    assert marker.read_text() == "ran"

@@ -1,27 +1,22 @@
 """The experiment configs: their spaces hold the seeds and the redesigned layers as choices."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
 from nas.arch import PRESETS, SearchSpace
+from nas.cli import compose_config
 from nas.experiment import best_by_reward, resolve_network, summarise, verdicts
-
-CONF = Path(__file__).resolve().parents[2] / "conf"
 
 
 def experiment_space(name: str) -> SearchSpace:
-    experiment = OmegaConf.load(CONF / "experiment" / f"{name}.yaml")
-    base = OmegaConf.load(CONF / "space" / f"{experiment.experiment.reference}.yaml")
-    merged = OmegaConf.merge(base, experiment.space)
-    return SearchSpace.from_config(OmegaConf.to_container(merged))
+    space = compose_config("config", [f"experiment={name}"]).space
+    return SearchSpace.from_config(OmegaConf.to_container(space))
 
 
 @pytest.mark.parametrize("name, w", [("mobilenet_v3_large", -0.07), ("mobilenet_v3_small", -0.15)])
 def test_experiments_use_the_papers_reward_weight(name, w):
-    experiment = OmegaConf.load(CONF / "experiment" / f"{name}.yaml")
+    experiment = compose_config("config", [f"experiment={name}"])
     assert experiment.search.w == w
     assert experiment.netadapt.target_ms < experiment.search.target_ms
 

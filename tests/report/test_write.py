@@ -6,13 +6,10 @@ import sys
 
 import pandas as pd
 import pytest
-from omegaconf import OmegaConf
 
-from nas.arch import SearchSpace
+from nas.cli import load_space
 from nas.report import write_report
 from nas.search import SearchSettings, SurrogateEvaluator, run_search
-
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
 class StemLatency:
@@ -27,8 +24,7 @@ class StemLatency:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    space = SearchSpace.from_config(OmegaConf.to_container(
-        OmegaConf.load(ROOT / "conf/space/mobilenet_v3_small.yaml")))
+    space = load_space("mobilenet_v3_small")
     run_dir = tmp_path_factory.mktemp("report") / "run"
     study = run_search(space=space, settings=SearchSettings(n_trials=8, objectives="all"),
                        evaluator=SurrogateEvaluator(fail_share=0.2), hardware=StemLatency(),

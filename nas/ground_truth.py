@@ -14,7 +14,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from nas.arch import SearchSpace
-from nas.cli import as_number, run
+from nas.cli import run
 from nas.errors import NasError
 from nas.yardstick import seed_ceiling, select_networks
 from nas.yardstick.build import make_plan, write_or_check_plan
@@ -28,15 +28,12 @@ def default_out(space: str, dataset: str) -> Path:
 def main(cfg: DictConfig) -> None:
     space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
     data_cfg = OmegaConf.to_container(cfg.data)
-    networks = as_number(cfg.networks, int, "networks")
-    epochs = as_number(cfg.epochs, int, "epochs")
-    workers = as_number(cfg.workers, int, "workers")
-    seeds = [as_number(s, int, "seeds") for s in cfg.seeds]
+    networks, epochs, workers, seeds = cfg.networks, cfg.epochs, cfg.workers, list(cfg.seeds)
     if networks < 10:
         raise NasError(f"networks must be >= 10 for a ranking, got {networks}")
     if epochs < 1 or workers < 1 or len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise NasError("give epochs >= 1, workers >= 1 and at least two distinct seeds")
-    fraction = as_number(cfg.train_fraction, float, "train_fraction")
+    fraction = cfg.train_fraction
     if not 0 < fraction <= 1:
         raise NasError(f"train_fraction must be in (0, 1], got {fraction}")
     out = Path(cfg.out) if cfg.out else default_out(space.name, str(data_cfg["name"]))
@@ -49,9 +46,7 @@ def main(cfg: DictConfig) -> None:
         plan = json.loads(plan_file.read_text())
     else:
         print(f"selecting {networks} networks of {space.name} ...", file=sys.stderr, flush=True)
-        candidates = select_networks(space, networks, seed=as_number(cfg.select_seed, int,
-                                                                     "select_seed"),
-                                     pool=as_number(cfg.pool, int, "pool"))
+        candidates = select_networks(space, networks, seed=cfg.select_seed, pool=cfg.pool)
         plan = None
     command = "python -m nas.ground_truth " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     evaluator = OmegaConf.to_container(cfg.evaluator)
@@ -63,14 +58,17 @@ def main(cfg: DictConfig) -> None:
     if plan is None:
         plan = make_plan(candidates, command=command, **settings)
     plan = write_or_check_plan(folder, {**plan, **settings})
-    threads = as_number(cfg.threads, int, "threads")
-    frame = run_trainings(folder, plan, out, workers=workers, threads=threads)
+    frame = run_trainings(folder, plan, out, workers=workers, threads=cfg.threads)
     ceiling = seed_ceiling(frame)
     print(f"ground truth: {len(frame)} networks in {out}; seed-to-seed Kendall tau "
           f"{ceiling['kendall']:.3f}, Spearman {ceiling['spearman']:.3f} over "
           f"{ceiling['networks']} networks; mean seed std {frame['accuracy_std'].mean():.2f} pts")
 
 
-if __name__ == "__main__":
+def cli() -> None:
     run(main, "ground_truth", usage="usage: python -m nas.ground_truth [space=...] [data=...] "
         "[networks=24] [epochs=3] [seeds=[0,1]] [workers=2] [threads=1] [out=FILE.csv]")
+
+
+if __name__ == "__main__":
+    cli()

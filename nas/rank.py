@@ -18,7 +18,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from nas.arch import SearchSpace, decode
-from nas.cli import as_number, run
+from nas.cli import run
 from nas.errors import NasError
 from nas.search.evaluators import evaluator_kind, make_search_evaluator
 from nas.yardstick import load_ground_truth
@@ -78,12 +78,10 @@ def rank(cfg: DictConfig) -> dict:
     path = Path(cfg.ground_truth) if cfg.ground_truth else \
         GROUND_TRUTH_DIR / f"{space.name}-{dataset}.csv"
     truth = load_ground_truth(path, space=space.name)
-    seed = as_number(cfg.seed, int, "seed")
-    top_k = as_number(cfg.top_k, int, "top_k")
-    resamples = as_number(cfg.bootstrap, int, "bootstrap")
+    seed, top_k, resamples = cfg.seed, cfg.top_k, cfg.bootstrap
     if top_k < 1:
         raise NasError(f"top_k must be >= 1, got {top_k}")
-    frame = sample(truth.frame, as_number(cfg.limit, int, "limit"), seed)
+    frame = sample(truth.frame, cfg.limit, seed)
     if len(frame) < 10:
         raise NasError(f"limit={cfg.limit} leaves {len(frame)} networks; a ranking needs >= 10")
     for arch in frame["arch"]:
@@ -127,6 +125,10 @@ def main(cfg: DictConfig) -> None:
     print(f"wrote {summary['out']}.csv, .json, .png")
 
 
-if __name__ == "__main__":
+def cli() -> None:
     run(main, "rank", usage="usage: python -m nas.rank evaluator=<proxy|zero_cost|...> "
         "[evaluator.score=synflow] [space=...] [ground_truth=FILE] [limit=N] [--cfg]")
+
+
+if __name__ == "__main__":
+    cli()

@@ -219,6 +219,19 @@ class SurrogateEvaluator:
     fail_share: float = 0.0
 
 
+@dataclass
+class ZeroCostEvaluator:
+    """``conf/evaluator/zero_cost.yaml``: ``nas.evaluate.zero_cost`` (it checks the score)."""
+
+    kind: str = "zero_cost"
+    score: str = MISSING
+    batch_size: int = 64
+    seed: int | None = None
+    resolution: int | None = None
+    channels: int | None = None
+    threads: int | None = None
+
+
 # --- experiment -------------------------------------------------------------------------------
 @dataclass
 class Experiment:
@@ -333,6 +346,36 @@ class NetAdaptVerb(NetAdaptStage):
     run_dir: str | None = None
 
 
+@dataclass
+class RankVerb:
+    space: Any = None
+    data: Any = None
+    evaluator: Any = None
+    ground_truth: str | None = None
+    top_k: int = 5
+    limit: int | None = None
+    seed: int = 0
+    bootstrap: int = 1000
+    label: str | None = None
+    out: str | None = None
+
+
+@dataclass
+class GroundTruthVerb:
+    space: Any = None
+    data: Any = None
+    evaluator: Any = None
+    networks: int = 24
+    pool: int = 600
+    select_seed: int = 0
+    epochs: int = 3
+    train_fraction: float = 1.0
+    seeds: list[int] = field(default_factory=lambda: [0, 1])
+    workers: int = 2
+    threads: int | None = 1
+    out: str | None = None
+
+
 # ``profile.yaml`` has a key named ``import``, which no dataclass field can be; its groups are
 # typed, its top level checked by Hydra's struct mode (unknown keys) only.
 
@@ -346,6 +389,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema/data", "imagefolder"): ImageFolderData,
     ("schema/evaluator", "proxy"): ProxyEvaluator,
     ("schema/evaluator", "surrogate"): SurrogateEvaluator,
+    ("schema/evaluator", "zero_cost"): ZeroCostEvaluator,
     ("schema/experiment", "experiment"): Experiment,
     ("schema", "config"): SearchVerb,
     ("schema", "describe"): DescribeVerb,
@@ -353,6 +397,8 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema", "validate"): ValidateVerb,
     ("schema", "report"): ReportVerb,
     ("schema", "netadapt"): NetAdaptVerb,
+    ("schema", "rank"): RankVerb,
+    ("schema", "ground_truth"): GroundTruthVerb,
 }
 
 

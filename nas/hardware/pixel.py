@@ -113,7 +113,17 @@ def _head_shape(key: OpKey) -> PartShape:
     return PartShape(dense, 0.0, key.in_ch * pixels + (key.out * pixels if key.out else 0))
 
 
-SHAPES = {"stem": _stem_shape, "ir": _block_shape, "ds": _block_shape, "head": _head_shape}
+def _identity_shape(key: OpKey) -> PartShape:
+    """Nothing at stride 1 and equal widths; else a 1x1 conv (NAS-Bench-Macro's downsample)."""
+    if key.stride == 1 and key.in_ch == key.out:
+        return PartShape(0.0, 0.0, 0.0)
+    pixels = key.out_resolution ** 2
+    return PartShape(key.in_ch * key.out * pixels, 0.0,
+                     key.in_ch * key.resolution ** 2 + key.out * pixels)
+
+
+SHAPES = {"stem": _stem_shape, "ir": _block_shape, "ds": _block_shape, "id": _identity_shape,
+          "head": _head_shape}
 
 
 @cache

@@ -17,8 +17,10 @@ COST_SCALE = {"macs": 1e-6, "latency_ms": 1.0}
 
 
 def plot_front(points: pd.DataFrame, cost: str, path: Path, *, title: str,
-               cost_label: str | None = None) -> Path:
-    """Every evaluated candidate, the front as a staircase, the references starred and named."""
+               cost_label: str | None = None, true_front: pd.DataFrame | None = None,
+               true_label: str = "true front") -> Path:
+    """Every evaluated candidate, the front as a staircase, the references starred and named;
+    a tabular benchmark's true front, when given, as a dashed staircase beside it."""
     scale = COST_SCALE[cost]
     usable = points.dropna(subset=["accuracy", cost])
     front = pareto_front(usable, minimize=(cost,))
@@ -35,6 +37,9 @@ def plot_front(points: pd.DataFrame, cost: str, path: Path, *, title: str,
             ax.annotate(f"#{row['number']}", (row[cost] * scale, row["accuracy"] * 100),
                         textcoords="offset points", xytext=(4, -10), fontsize=7,
                         color="tab:blue")
+    if true_front is not None and not true_front.empty:
+        ax.step(true_front[cost] * scale, true_front["accuracy"] * 100, where="post",
+                color="black", lw=1.0, ls="--", zorder=1, label=true_label)
     for _, row in refs.iterrows():
         x, y = row[cost] * scale, row["accuracy"] * 100
         ax.scatter([x], [y], marker="*", s=160, color="tab:red", zorder=5)

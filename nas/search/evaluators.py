@@ -1,4 +1,5 @@
-"""The evaluator a search trains candidates with: the proxy trainer, or the test surrogate."""
+"""The evaluator a search scores candidates with: the proxy trainer, the NAS-Bench-Macro table,
+or the test surrogate."""
 
 from __future__ import annotations
 
@@ -9,8 +10,17 @@ from nas.search.surrogate import SurrogateEvaluator
 
 
 def make_search_evaluator(data_cfg: Mapping | None, evaluator_cfg: Mapping, seed: int):
-    """``evaluator=surrogate`` builds the surrogate; anything else goes to ``nas.evaluate``."""
+    """``evaluator=tabular`` and ``evaluator=surrogate`` are built here (neither trains); anything
+    else goes to ``nas.evaluate``."""
     config = dict(evaluator_cfg or {})
+    if config.get("kind") == "tabular":
+        from nas.tabular import TabularEvaluator
+
+        config.pop("kind")
+        try:
+            return TabularEvaluator(seed=seed, **config)
+        except TypeError as error:
+            raise NasError(f"evaluator=tabular: {error}") from None
     if config.get("kind") == "surrogate":
         config.pop("kind")
         try:

@@ -1,5 +1,7 @@
-"""NSGA-II (and MO-TPE) against random search: hypervolume after the same trials, on the surrogate.
+"""NSGA-II (and MO-TPE) against random search on the SYNTHETIC surrogate (made-up accuracies).
 
+Superseded as evidence by benchmarks/strategies_nas_bench_macro.py (real CIFAR-10 accuracies of
+NAS-Bench-Macro); kept as a fast check of the samplers on the MobileNetV3 spaces.
 The surrogate (nas/search/surrogate.py) is a fixed, cheap stand-in for accuracy, so the whole
 comparison runs in minutes on a CPU; it says how well the samplers search this space's
 accuracy-vs-MACs trade-off, not how accurate real networks are. Both strategies get the same

@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
-from nas.arch import SearchSpace, resolve_arch
+from nas.arch import resolve_arch
+from nas.cli import compose_config, load_space
 from nas.cost import arch_cost
 from nas.evaluate import make_evaluator
 
@@ -50,8 +51,7 @@ def kendall_tau(xs: list[float], ys: list[float]) -> float:
 
 
 def candidates(n_archs: int) -> list[tuple[str, str]]:
-    space_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf/space/mobilenet_v3_small.yaml"))
-    space = SearchSpace.from_config(space_cfg)
+    space = load_space("mobilenet_v3_small")
     archs = [("mobilenet_v3_small", str(resolve_arch("mobilenet_v3_small")))]
     archs += [(f"random{i}", str(space.sample_random(random.Random(i)))) for i in range(n_archs)]
     return archs
@@ -59,7 +59,7 @@ def candidates(n_archs: int) -> list[tuple[str, str]]:
 
 def run(rows: list[dict], out_csv: Path, evaluator_cfg: dict, label: str,
         work: list[tuple[str, str, int]]) -> None:
-    data_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf/data/fashion_mnist.yaml"))
+    data_cfg = OmegaConf.to_container(compose_config("train", ["arch=x"]).data)
     evaluators = {}
     for name, arch, seed in work:
         if seed not in evaluators:
@@ -127,8 +127,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    evaluator_cfg = OmegaConf.to_container(OmegaConf.merge(
-        OmegaConf.load(ROOT / "conf/evaluator/proxy.yaml"), OmegaConf.from_dotlist(args.set)))
+    overrides = [f"evaluator.{item}" for item in args.set]
+    evaluator_cfg = OmegaConf.to_container(compose_config("train", ["arch=x", *overrides]).evaluator)
     archs = candidates(args.archs)
     work = [("mobilenet_v3_small", archs[0][1], seed) for seed in range(args.seeds)]
     work += [(name, arch, 0) for name, arch in archs[1:]]

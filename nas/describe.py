@@ -28,10 +28,10 @@ def describe(arch: str, width: float | None = None, resolution: int | None = Non
             "layer": row.name,
             "input": "x".join(str(d) for d in row.input_shape),
             "operator": row.operator,
-            "exp": row.expand if row.expand is not None else "",
+            "exp": row.expand if row.expand is not None and row.operator != "identity" else "",
             "out": row.out,
             "SE": "yes" if row.se else "",
-            "NL": row.act,
+            "NL": "-" if row.operator == "identity" else row.act,
             "s": row.stride,
             "macs": row.cost.macs,
             "params": row.cost.params,
@@ -41,7 +41,7 @@ def describe(arch: str, width: float | None = None, resolution: int | None = Non
     return {
         "arch": str(spec),
         "resolution": spec.resolution,
-        "num_classes": num_classes,
+        "num_classes": spec.num_classes(num_classes),
         "params": total.params,
         "macs": total.macs,
         "elementwise": total.elementwise,
@@ -92,9 +92,10 @@ def format_table(summary: dict) -> str:
 def describe_space(space: SearchSpace) -> dict:
     """Summary of a search space: its stages, size and which presets it holds."""
     stages = [
-        {"stage": i, "stride": st.stride, "depth": list(st.depth), "width": list(st.width),
-         "kernel": list(st.kernel), "expand": list(st.expand), "se": list(st.se),
-         "act": list(st.act)}
+        {"stage": i, "stride": st.stride, "depth": list(st.depth), "width": list(st.width)}
+        | ({"ops": list(st.ops)} if st.ops else {"kernel": list(st.kernel),
+                                                 "expand": list(st.expand)})
+        | {"se": list(st.se), "act": list(st.act)}
         for i, st in enumerate(space.stages)
     ]
     holds = [name for name, preset in PRESETS.items()

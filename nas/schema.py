@@ -122,6 +122,36 @@ class BlockwiseSpace:
     head: Head = field(default_factory=Head)
 
 
+@dataclass
+class OpsStem(Stem):
+    stride: int = 2
+
+
+@dataclass
+class OpsStage:
+    """A stage of whole-block ops (``id``, ``k3_e3``, ...) instead of kernel x expansion."""
+
+    stride: int = MISSING
+    depth: list[int] = MISSING
+    width: list[int] = MISSING
+    ops: list[str] = MISSING
+    se: list[bool] = MISSING
+    act: list[str] = MISSING
+
+
+@dataclass
+class OpsSpace:
+    """``conf/space/nas_bench_macro.yaml``: a benchmark's space, its class count fixed."""
+
+    name: str = MISSING
+    resolution: int = MISSING
+    classes: int | None = None
+    references: list[str] = field(default_factory=list)
+    stem: OpsStem = field(default_factory=OpsStem)
+    stages: list[OpsStage] = MISSING
+    head: Head = field(default_factory=Head)
+
+
 # --- search -----------------------------------------------------------------------------------
 @dataclass
 class Constraints:
@@ -230,6 +260,14 @@ class ZeroCostEvaluator:
     resolution: int | None = None
     channels: int | None = None
     threads: int | None = None
+
+
+@dataclass
+class TabularEvaluator:
+    """``conf/evaluator/tabular.yaml``: ``nas.tabular.TabularEvaluator`` (it checks ``noise``)."""
+
+    kind: str = "tabular"
+    noise: str = "mean"
 
 
 # --- experiment -------------------------------------------------------------------------------
@@ -376,6 +414,13 @@ class GroundTruthVerb:
     out: str | None = None
 
 
+@dataclass
+class TabularGroundTruthVerb:
+    out: str = MISSING
+    sample: int = 500
+    seed: int = 0
+
+
 # ``profile.yaml`` has a key named ``import``, which no dataclass field can be; its groups are
 # typed, its top level checked by Hydra's struct mode (unknown keys) only.
 
@@ -384,12 +429,14 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema/hardware", "measured"): MeasuredHardware,
     ("schema/hardware", "calibrated"): CalibratedHardware,
     ("schema/space", "blockwise"): BlockwiseSpace,
+    ("schema/space", "ops"): OpsSpace,
     ("schema/search", "search"): Search,
     ("schema/data", "array"): ArrayData,
     ("schema/data", "imagefolder"): ImageFolderData,
     ("schema/evaluator", "proxy"): ProxyEvaluator,
     ("schema/evaluator", "surrogate"): SurrogateEvaluator,
     ("schema/evaluator", "zero_cost"): ZeroCostEvaluator,
+    ("schema/evaluator", "tabular"): TabularEvaluator,
     ("schema/experiment", "experiment"): Experiment,
     ("schema", "config"): SearchVerb,
     ("schema", "describe"): DescribeVerb,
@@ -399,6 +446,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema", "netadapt"): NetAdaptVerb,
     ("schema", "rank"): RankVerb,
     ("schema", "ground_truth"): GroundTruthVerb,
+    ("schema", "tabular_ground_truth"): TabularGroundTruthVerb,
 }
 
 

@@ -4,10 +4,12 @@ Segments are joined by ``-``; tokens inside a segment by ``_``::
 
     stem_k3_c16_hs_s2-ir_k3_e1_c16_re-ir_k3_e4_c24_re_s2-...-head_c960_f1280_hs-res224
 
-``stem``/``ir``/``ds``/``head`` open a segment; ``k`` kernel, ``e`` expansion ratio
+``stem``/``ir``/``ds``/``id``/``head`` open a segment; ``k`` kernel, ``e`` expansion ratio
 (expansion width = round(input width x ratio)), ``x`` expansion width in channels, ``c`` output
 channels, ``s`` stride (1 when absent), ``se`` squeeze-and-excite, ``re``/``r6``/``hs`` ReLU,
-ReLU6, h-swish, ``f`` the head's pre-classifier width, ``res`` the input resolution.
+ReLU6, h-swish, ``f`` the head's pre-classifier width, ``res`` the input resolution, ``cls`` the
+class count of a network that fixes it (absent for every MobileNet). An identity block has only
+its width and stride (``id_c64_s2``): it has no kernel, expansion, SE or activation to name.
 The encoder writes ``e`` when the expansion is a whole multiple of the input width, ``x``
 otherwise, so ``decode(encode(spec)) == spec`` for every spec. Decoding (text to spec) is
 kept apart from building (spec to module), as timm does.
@@ -37,6 +39,9 @@ def encode_stem(stem: StemSpec) -> str:
 
 
 def encode_block(block: BlockSpec, in_channels: int) -> str:
+    if block.kind == "id":
+        return "_".join(["id", f"c{block.out}"] + ([f"s{block.stride}"] if block.stride != 1
+                                                    else []))
     parts = [block.kind, f"k{block.kernel}"]
     if block.kind == "ir":
         whole = block.expand % in_channels == 0
@@ -66,6 +71,8 @@ def encode(spec: ArchSpec) -> str:
         segments.append(encode_block(block, in_channels))
     segments.append(encode_head(spec.head))
     segments.append(f"res{spec.resolution}")
+    if spec.classes is not None:
+        segments.append(f"cls{spec.classes}")
     return "-".join(segments)
 
 
@@ -115,8 +122,16 @@ def decode_stem(segment: str) -> StemSpec:
     )
 
 
+def decode_identity(segment: str, in_channels: int) -> BlockSpec:
+    fields = _parse_tokens(segment, {"c": "out", "s": "stride"})
+    return BlockSpec(kind="id", kernel=1, expand=in_channels, out=_int(fields, "out", segment),
+                     stride=_int(fields, "stride", segment, 1))
+
+
 def decode_block(segment: str, in_channels: int) -> BlockSpec:
     kind = segment.split("_")[0]
+    if kind == "id":
+        return decode_identity(segment, in_channels)
     numeric = {"k": "kernel", "c": "out", "s": "stride"}
     if kind == "ir":
         numeric |= {"e": "ratio", "x": "expand"}
@@ -157,11 +172,11 @@ def decode(text: str) -> ArchSpec:
     if not segments or not segments[0].startswith("stem"):
         raise ArchParseError(f"an architecture string starts with a stem segment, got {text!r}")
     stem = _decode_segment(decode_stem, segments[0])
-    resolution, head, blocks = None, None, []
+    resolution, classes, head, blocks = None, None, None, []
     in_channels = stem.out
     for segment in segments[1:]:
         kind = segment.split("_")[0]
-        if kind in ("ir", "ds"):
+        if kind in ("ir", "ds", "id"):
             if head is not None or resolution is not None:
                 raise ArchParseError(f"block {segment!r} comes after the head or resolution")
             block = _decode_segment(decode_block, segment, in_channels)
@@ -171,13 +186,16 @@ def decode(text: str) -> ArchSpec:
             head = _decode_segment(decode_head, segment)
         elif re.fullmatch(r"res\d+", segment) and resolution is None:
             resolution = int(segment[3:])
+        elif re.fullmatch(r"cls\d+", segment) and resolution is not None and classes is None:
+            classes = int(segment[3:])
         else:
-            raise ArchParseError(f"unexpected segment {segment!r} (expected ir_, ds_, then "
-                                 "one head_ and one res<N>)")
+            raise ArchParseError(f"unexpected segment {segment!r} (expected ir_, ds_, id_, then "
+                                 "one head_, one res<N> and an optional cls<N>)")
     head = head or HeadSpec()
     resolution = resolution or 224
     try:
-        return ArchSpec(stem=stem, blocks=tuple(blocks), head=head, resolution=resolution)
+        return ArchSpec(stem=stem, blocks=tuple(blocks), head=head, resolution=resolution,
+                        classes=classes)
     except ArchParseError as error:
         raise ArchParseError(f"{error} (in {text!r})") from None
 

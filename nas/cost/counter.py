@@ -122,8 +122,10 @@ def linear_cost(in_features: int, out_features: int, act: str | None) -> Cost:
 
 def layer_costs(spec: ArchSpec, num_classes: int = 1000, resolution: int | None = None,
                 in_channels: int = 3) -> list[LayerCost]:
-    """Per-part cost of ``spec`` at ``resolution`` (default: the spec's own)."""
+    """Per-part cost of ``spec`` at ``resolution`` (default: the spec's own) and ``num_classes``
+    (a spec that fixes its class count, a benchmark's network, is costed at its own)."""
     resolution = resolution or spec.resolution
+    num_classes = spec.num_classes(num_classes)
     strides = adapted_strides(spec, resolution)
     stem, head = spec.stem, spec.head
     size = resolution
@@ -134,7 +136,8 @@ def layer_costs(spec: ArchSpec, num_classes: int = 1000, resolution: int | None 
     for index, (block, in_ch, stride) in enumerate(
         zip(spec.blocks, spec.in_channels(), strides[1:])
     ):
-        operator = f"{block.kind} {block.kernel}x{block.kernel}"
+        operator = f"{block.kind} {block.kernel}x{block.kernel}" if block.kind != "id" \
+            else "identity"
         rows.append(LayerCost(f"blocks.{index}", operator, (in_ch, size, size), block.expand,
                               block.out, block.se, block.act, stride,
                               block_cost(block, in_ch, size, stride)))
@@ -157,7 +160,8 @@ def layer_costs(spec: ArchSpec, num_classes: int = 1000, resolution: int | None 
 
 
 def arch_cost(spec: ArchSpec, num_classes: int = 1000, resolution: int | None = None) -> Cost:
-    """Total cost at the deployment setting: by default the spec's resolution, 1000 classes."""
+    """Total cost at the deployment setting: by default the spec's resolution and 1000 classes,
+    or the spec's own class count when it fixes one."""
     total = Cost(0, 0, 0)
     for row in layer_costs(spec, num_classes, resolution):
         total = total + row.cost

@@ -19,7 +19,7 @@ from nas.arch.space import SearchSpace, expansion_width
 from nas.arch.spec import ACTIVATIONS, KERNELS, ArchSpec, StemSpec
 from nas.errors import NasError
 
-OPS = ("stem", "ir", "ds", "head")
+OPS = ("stem", "ir", "ds", "id", "head")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,7 +100,9 @@ def stem_key(stem: StemSpec, resolution: int, stride: int) -> OpKey:
 
 
 def arch_keys(spec: ArchSpec, num_classes: int = 1000) -> tuple[OpKey, ...]:
-    """The parts of ``spec`` at its own resolution, in network order."""
+    """The parts of ``spec`` at its own resolution, in network order, its head at
+    ``num_classes`` unless the spec fixes its own class count (a benchmark's network)."""
+    num_classes = spec.num_classes(num_classes)
     from nas.model.build import adapted_strides  # torch import only where strides adapt
 
     strides = adapted_strides(spec, spec.resolution)
@@ -130,30 +132,28 @@ def space_keys(space: SearchSpace, num_classes: int = 1000) -> list[OpKey]:
     size = space.resolution
     for width in space.stem_width:
         for act in space.stem_act:
-            key = stem_key(StemSpec(out=width, act=act), size, 2)
+            key = stem_key(StemSpec(out=width, act=act, stride=space.stem_stride), size,
+                           space.stem_stride)
             keys[key] = None
-    size = math.ceil(size / 2)
+    size = math.ceil(size / space.stem_stride)
     in_widths = space.stem_width
     for stage in space.stages:
         out_size = math.ceil(size / stage.stride)
         for width in stage.width:
-            settings = [(w, size, stage.stride) for w in in_widths]
+            settings = [(w, size, stage.stride, True) for w in in_widths]
             if max(stage.depth) > 1:
-                settings.append((width, out_size, 1))
-            for in_ch, at, stride in settings:
-                for ratio in stage.expand:
-                    for kernel in stage.kernel:
-                        for se in stage.se:
-                            for act in stage.act:
-                                key = OpKey(op="ir", resolution=at, in_ch=in_ch, out=width,
-                                            expand=expansion_width(in_ch, ratio), kernel=kernel,
-                                            stride=stride, se=bool(se), act=act)
-                                keys[key] = None
+                settings.append((width, out_size, 1, False))
+            for in_ch, at, stride, first in settings:
+                for kind, kernel, ratio, se, act in stage.block_options(first):
+                    expand = in_ch if kind == "id" else expansion_width(in_ch, ratio)
+                    keys[OpKey(op=kind, resolution=at, in_ch=in_ch, out=width, expand=expand,
+                               kernel=kernel, stride=stride, se=se, act=act)] = None
         size, in_widths = out_size, stage.width
+    classes = space.classes or num_classes
     for width in in_widths:
         for conv in space.head_conv:
             for features in space.head_features:
                 for act in space.head_act:
                     keys[OpKey(op="head", resolution=size, in_ch=width, out=conv, act=act,
-                               features=features, classes=num_classes)] = None
+                               features=features, classes=classes)] = None
     return list(keys)

@@ -41,7 +41,7 @@ def _head(key: OpKey) -> nn.Module:
     return Head(key.in_ch, key.out, key.features, key.act, key.classes)
 
 
-BUILDERS = {"stem": _stem, "ir": _block, "ds": _block, "head": _head}
+BUILDERS = {"stem": _stem, "ir": _block, "ds": _block, "id": _block, "head": _head}
 
 
 def build_op(key: OpKey) -> nn.Module:

@@ -115,7 +115,17 @@ def _head(key: OpKey) -> dict[str, float]:
     return features
 
 
-_BY_OP = {"stem": _stem, "ir": _block, "ds": _block, "head": _head}
+def _identity(key: OpKey) -> dict[str, float]:
+    """NAS-Bench-Macro's Identity: nothing at stride 1 and equal widths (``part_vector`` gives
+    it no part overhead either); else a 1x1 conv + BN, a pointwise conv like a block's."""
+    if key.stride == 1 and key.in_ch == key.out:
+        return {}
+    pixels = key.out_resolution ** 2
+    return {"pointwise": key.in_ch * key.out * pixels, "weights": key.in_ch * key.out,
+            "traffic": key.in_ch * key.resolution ** 2 + key.out * pixels}
+
+
+_BY_OP = {"stem": _stem, "ir": _block, "ds": _block, "id": _identity, "head": _head}
 # Every part-level feature, in the order of ``part_vector``. "macs" (all of a part's MACs) is
 # there so that MACs alone is a model like any other (the baseline every table compares to).
 PART_FEATURES = ("pointwise", "stem", "head", "classifier", "depthwise", "depthwise_valid",
@@ -127,6 +137,8 @@ PART_FEATURES = ("pointwise", "stem", "head", "classifier", "depthwise", "depthw
 def part_vector(key: OpKey) -> np.ndarray:
     """The part's ``PART_FEATURES``, in millions (the per-part and per-SE counts as 1)."""
     features = _BY_OP[key.op](key)
+    if not features:  # a no-op costs nothing, not even a part's overhead
+        return np.zeros(len(PART_FEATURES))
     features["part"] = MILLION
     features["macs"] = sum(features.get(name, 0.0) for name in
                            ("pointwise", "depthwise", "stem", "head", "classifier"))

@@ -83,3 +83,19 @@ class DepthwiseSeparable(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pointwise(self.se(self.depthwise(x)))
+
+
+class IdentityBlock(nn.Module):
+    """Skip choice: nothing at stride 1 and equal widths, else 1x1 conv (stride) + BN, no act.
+
+    The downsampling form is NAS-Bench-Macro's (Su et al. 2021, ``train/model.py``), so our
+    params and MACs of its networks match the benchmark's records.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, stride: int) -> None:
+        super().__init__()
+        noop = stride == 1 and in_ch == out_ch
+        self.downsample = nn.Identity() if noop else ConvBNAct(in_ch, out_ch, 1, stride, act=None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.downsample(x)

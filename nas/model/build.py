@@ -8,7 +8,13 @@ import torch
 from torch import nn
 
 from nas.arch.spec import ArchSpec, BlockSpec
-from nas.model.blocks import ConvBNAct, DepthwiseSeparable, InvertedResidual, activation
+from nas.model.blocks import (
+    ConvBNAct,
+    DepthwiseSeparable,
+    IdentityBlock,
+    InvertedResidual,
+    activation,
+)
 
 MIN_FEATURE_SIZE = 4
 
@@ -38,6 +44,8 @@ def _final_size(resolution: int, strides: list[int]) -> int:
 
 
 def build_block(block: BlockSpec, in_channels: int, stride: int) -> nn.Module:
+    if block.kind == "id":
+        return IdentityBlock(in_channels, block.out, stride)
     if block.kind == "ds":
         return DepthwiseSeparable(in_channels, block.out, block.kernel, stride, block.act, block.se)
     return InvertedResidual(
@@ -55,9 +63,11 @@ def build_block(block: BlockSpec, in_channels: int, stride: int) -> nn.Module:
 class MobileNet(nn.Module):
     """stem -> blocks -> head conv -> pool -> [features] -> dropout -> classifier."""
 
-    def __init__(self, spec: ArchSpec, num_classes: int = 1000, resolution: int | None = None,
-                 dropout: float = 0.0, in_channels: int = 3) -> None:
+    def __init__(self, spec: ArchSpec, num_classes: int | None = None,
+                 resolution: int | None = None, dropout: float = 0.0,
+                 in_channels: int = 3) -> None:
         super().__init__()
+        num_classes = num_classes or spec.num_classes()
         self.spec = spec
         self.resolution = resolution or spec.resolution
         strides = adapted_strides(spec, self.resolution)
@@ -106,7 +116,8 @@ def _init_weights(model: nn.Module) -> None:
             nn.init.zeros_(module.bias)
 
 
-def build_model(spec: ArchSpec, num_classes: int = 1000, resolution: int | None = None,
+def build_model(spec: ArchSpec, num_classes: int | None = None, resolution: int | None = None,
                 dropout: float = 0.0, in_channels: int = 3) -> MobileNet:
-    """The network of ``spec`` for ``num_classes`` at ``resolution`` (default: the spec's)."""
+    """The network of ``spec`` for ``num_classes`` at ``resolution`` (defaults: the spec's own,
+    1000 classes when the spec fixes none). A dataset's class count, when given, wins."""
     return MobileNet(spec, num_classes, resolution, dropout, in_channels)

@@ -18,8 +18,10 @@ HV_LABELS = {"macs": "MACs", "latency_ms": "latency"}
 
 
 def plot_front(points: pd.DataFrame, cost: str, path: Path, *, title: str,
-               cost_label: str | None = None) -> Path:
-    """Every evaluated candidate, the front as a staircase, the references starred and named."""
+               cost_label: str | None = None, true_front: pd.DataFrame | None = None,
+               true_label: str = "true front") -> Path:
+    """Every evaluated candidate, the front as a staircase, the references starred and named;
+    a tabular benchmark's true front, when given, as a dashed staircase beside it."""
     scale = COST_SCALE[cost]
     usable = points.dropna(subset=["accuracy", cost])
     front = pareto_front(usable, minimize=(cost,))
@@ -32,6 +34,9 @@ def plot_front(points: pd.DataFrame, cost: str, path: Path, *, title: str,
                 lw=1.5, zorder=3)
         ax.scatter(front[cost] * scale, front["accuracy"] * 100, s=30, color="tab:blue",
                    label="Pareto front", zorder=4)
+    if true_front is not None and not true_front.empty:
+        ax.step(true_front[cost] * scale, true_front["accuracy"] * 100, where="post",
+                color="black", lw=1.0, ls="--", zorder=1, label=true_label)
     for _, row in refs.iterrows():
         ax.scatter([row[cost] * scale], [row["accuracy"] * 100], marker="*", s=160,
                    color="tab:red", zorder=5)

@@ -18,6 +18,7 @@ from nas.report.hypervolume import hypervolume_history
 from nas.report.pareto import pareto_front
 from nas.report.plots import plot_front, plot_hypervolume
 from nas.report.table import evaluated, trials_frame
+from nas.report.truth import front_quality, true_front_frames
 
 FRONT_COSTS = {"macs": "macs", "latency": "latency_ms"}
 SUMMARY_COLUMNS = ["number", "reference", "accuracy", "macs", "latency_ms", "params"]
@@ -98,12 +99,24 @@ def write_report(study: optuna.Study, run_dir: Path) -> list[Path]:
     history.to_csv(written[2], index=False)
     title = f"{attrs.get('space', '?')} on {hardware}, {attrs.get('strategy', '?')}, " \
             f"{len(points)} evaluated"
+    truths = true_front_frames(attrs)
+    quality = {cost: front_quality(points, truths[FRONT_COSTS[cost]], FRONT_COSTS[cost],
+                                   reference[FRONT_COSTS[cost]])
+               for cost in costs if FRONT_COSTS[cost] in truths and len(points)}
     for cost in costs:
         label = None
         if cost == "latency":
             label = f"latency on {hardware} (ms, predicted{_error_note(attrs)})"
+        if cost == "macs" and attrs.get("macs_setting"):
+            label = f"MACs (millions, {attrs['macs_setting']})"
+        shown = title
+        if cost in quality:
+            shown += (f"\nfound {quality[cost]['found']}/{quality[cost]['true_front_size']} of the "
+                      f"true front, hypervolume {quality[cost]['hv_ratio']:.3f} of its")
         written.append(plot_front(points, FRONT_COSTS[cost], run_dir / f"pareto_{cost}.png",
-                                  title=title, cost_label=label))
+                                  title=shown, cost_label=label,
+                                  true_front=truths.get(FRONT_COSTS[cost]),
+                                  true_label="true front (benchmark, mean of seeds)"))
     if len(history):
         written.append(plot_hypervolume(history, run_dir / "hypervolume.png",
                                         title=hypervolume_title(reference)))
@@ -115,8 +128,10 @@ def write_report(study: optuna.Study, run_dir: Path) -> list[Path]:
         "most_accurate": _record(points.loc[points["accuracy"].idxmax()]) if len(points) else None,
         "references": [_record(row) for _, row in points[points["reference"] != ""].iterrows()],
     }
+    if quality:
+        best["true_front"] = quality
     written[3].write_text(json.dumps(best, indent=2) + "\n")
-    written[4].write_text(_summary(study, frame, points, fronts, history, costs) + "\n")
+    written[4].write_text(_summary(study, frame, points, fronts, history, costs, quality) + "\n")
     return written
 
 
@@ -132,7 +147,21 @@ def _error_note(attrs: dict) -> str:
 HARDWARE_KEYS = ("kind", "device", "backend", "loo_mape_pct", "loo_max_error_pct")
 
 
-def _summary(study, frame, points, fronts, history, costs) -> str:
+def _truth_lines(quality: dict) -> list[str]:
+    """The search against a tabular benchmark's true fronts (nas/report/truth.py)."""
+    lines = ["## Against the benchmark's true Pareto front", "",
+             "Share of the true front's networks the search evaluated, and the hypervolume of "
+             "everything it evaluated over the true front's (benchmark mean accuracies, the "
+             "study's reference point; dashed in the plots).", "",
+             "| front | true front | found | share | hypervolume ratio |",
+             "| --- | --- | --- | --- | --- |"]
+    for cost, q in quality.items():
+        lines.append(f"| accuracy vs {cost} | {q['true_front_size']} | {q['found']} | "
+                     f"{100 * q['share']:.0f}% | {q['hv_ratio']:.4f} |")
+    return lines + [""]
+
+
+def _summary(study, frame, points, fronts, history, costs, quality=None) -> str:
     attrs = study.user_attrs
     states = frame["state"].value_counts().to_dict()
     lines = [
@@ -157,6 +186,8 @@ def _summary(study, frame, points, fronts, history, costs) -> str:
         lines += [f"## Accuracy vs {cost}", "", f"![front](pareto_{cost}.png)", "",
                   "Pareto front (references marked in the plot):", "",
                   _markdown_table(fronts[cost]), ""]
+    if quality:
+        lines += _truth_lines(quality)
     refs = points[points["reference"] != ""]
     if len(refs):
         lines += ["## Reference networks, measured the same way", "", _markdown_table(refs), ""]

@@ -18,7 +18,7 @@ from nas.search.storage import journal_path, open_storage
 from nas.search.study import check_feasible, run_search
 from nas.search.workers import split_worker_settings
 
-USAGE = """usage: python -m nas.search [hardware=pixel] [space=mobilenet_v3_small] [search=nsga2]
+USAGE = """usage: python -m nas.search [hardware=pixel] [space=mobilenet_v3_small] [search=tpe]
        [search.n_trials=24] [search.objectives=macs|latency|all]
        [search.constraints.max_latency_ms=..] [run_dir=..] [storage=URL] [seed=0]
        [study_name=NAME] [search.n_workers=N] [search.n_trials_per_worker=N]
@@ -57,6 +57,10 @@ def main(cfg: DictConfig) -> None:
     space = SearchSpace.from_config(container["space"])
     hardware = load_hardware_profile(container.get("hardware"))
     check_feasible(space, settings, hardware)  # before any dataset is loaded or net trained
+    tabular = container["evaluator"].get("kind") == "tabular"
+    if tabular:  # refuse a network the table lacks now, not mid-run
+        from nas.tabular import check_space
+        check_space(space)
     run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg, space, hardware)
     study_name = cfg.study_name or run_dir.name
     if workers.n_workers > 1:  # this process only starts the workers, then reports
@@ -70,11 +74,14 @@ def main(cfg: DictConfig) -> None:
         metadata = {"command": "python -m nas.search " + " ".join(cfg_overrides()),
                     "hardware_metadata": _plain(getattr(hardware, "metadata", None)),
                     "evaluator_config": container["evaluator"],
-                    "data_config": container.get("data")}
+                    "data_config": None if tabular else container.get("data")}
+        if tabular:  # the benchmark's exact fronts, for the report to measure the search by
+            from nas.tabular import true_fronts
+            metadata["true_fronts"] = true_fronts(space, hardware)
         study = run_search(space=space, settings=settings, evaluator=evaluator, run_dir=run_dir,
                            hardware=hardware, storage=cfg.storage, study_name=study_name,
                            evaluator_id={"evaluator": container["evaluator"],
-                                         "data": container.get("data")},
+                                         "data": None if tabular else container.get("data")},
                            metadata=metadata, workers=workers)
     print(f"study {study_name!r}: {len(study.trials)} trials in "
           f"{cfg.storage or journal_path(None, run_dir)}")

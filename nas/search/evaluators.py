@@ -1,6 +1,7 @@
 """The evaluator a search scores candidates with: the proxy trainer, zero-cost scores at
-initialisation, or the test surrogate. Each has ``evaluate(spec, trial=None)`` returning an
-object with ``val_accuracy``, ``train_seconds`` and ``epochs``."""
+initialisation, the NAS-Bench-Macro table, or the synthetic test surrogate. Each has
+``evaluate(spec, trial=None)`` returning an object with ``val_accuracy``, ``train_seconds`` and
+``epochs``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,15 @@ def _surrogate(data_cfg, config: dict, seed: int):
         return SurrogateEvaluator(**config)
     except TypeError as error:
         raise NasError(f"evaluator=surrogate: {error}") from None
+
+
+def _tabular(data_cfg, config: dict, seed: int):
+    from nas.tabular import TabularEvaluator
+
+    try:
+        return TabularEvaluator(seed=seed, **config)
+    except TypeError as error:
+        raise NasError(f"evaluator=tabular: {error}") from None
 
 
 def _zero_cost(data_cfg, config: dict, seed: int):
@@ -41,7 +51,8 @@ def _proxy(data_cfg, config: dict, seed: int):
     return make_evaluator(dict(data_cfg), config, seed)
 
 
-BUILDERS = {"surrogate": _surrogate, "zero_cost": _zero_cost, "proxy": _proxy}
+BUILDERS = {"surrogate": _surrogate, "tabular": _tabular, "zero_cost": _zero_cost,
+            "proxy": _proxy}
 
 
 def evaluator_kind(evaluator_cfg: Mapping | None) -> str:

@@ -31,6 +31,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.arch import PRESETS, ArchSpec, SearchSpace
+from nas.arch.space import op_rank
 from nas.cost import arch_cost
 from nas.errors import NasError
 from nas.search.locks import startup_lock
@@ -55,7 +56,9 @@ class SearchStopped(NasError):
 
 
 def _option_rank(option):
-    return ACT_COST.get(option, 0) if isinstance(option, str) else option
+    if isinstance(option, str):
+        return ACT_COST[option] if option in ACT_COST else op_rank(option)
+    return option
 
 
 def space_extreme(space: SearchSpace, largest: bool) -> ArchSpec:
@@ -145,10 +148,9 @@ def suggest_inactive_genes(trial: optuna.Trial, space: SearchSpace) -> None:
     for index, stage in enumerate(space.stages):
         depth = trial.params.get(f"s{index}_depth", stage.depth[0])
         for block in range(depth, max(stage.depth)):
-            for name in ("kernel", "expand", "se", "act"):
-                options = list(getattr(stage, name))
+            for name, options in stage.block_decisions(first=block == 0).items():
                 if len(options) > 1:
-                    trial.suggest_categorical(f"s{index}_b{block}_{name}", options)
+                    trial.suggest_categorical(f"s{index}_b{block}_{name}", list(options))
 
 
 # --- the objective -------------------------------------------------------------------------
@@ -351,6 +353,8 @@ def run_search(*, space: SearchSpace, settings: SearchSettings, evaluator, run_d
         metadata = {**(metadata or {}), "space": space.name,
                     "hardware": None if hardware is None else hardware.name,
                     "objectives": list(settings.objective_names), "strategy": settings.strategy,
+                    "macs_setting": f"{space.resolution}x{space.resolution}, "
+                                    f"{space.classes or 1000} classes",
                     "reference_point": {"accuracy": 0.0, "macs": largest.macs,
                                         "latency_ms": largest.latency_ms}}
         # One worker at a time opens the study, fails dead workers' trials, enqueues references.

@@ -1,8 +1,9 @@
-"""A fixed, cheap surrogate of accuracy, for tests and benchmarks only (``evaluator=surrogate``).
+"""A fixed, cheap, synthetic surrogate of accuracy, for tests only (``evaluator=surrogate``).
 
-NOT a model of real accuracy and never used for a real search: it lets a whole search run in
-seconds so that the search machinery (samplers, storage, resumption, failures, reports) can be
-tested and NSGA-II compared with random search on a fixed objective.
+NOT a model of real accuracy and never used for a real search: made-up numbers that let a whole
+search run in seconds so that the search machinery (samplers, storage, resumption, failures,
+reports, workers) can be tested on any space. Strategies are compared on real accuracies with
+``evaluator=tabular`` (NAS-Bench-Macro, ``benchmarks/strategies_nas_bench_macro.py``).
 
 The "accuracy" of a network is a deterministic function of its architecture:
 

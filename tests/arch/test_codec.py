@@ -1,6 +1,6 @@
 import pytest
 
-from nas.arch import PRESETS, ArchSpec, decode, encode, resolve_arch
+from nas.arch import PRESETS, ArchSpec, BlockSpec, decode, encode, resolve_arch
 from nas.errors import ArchParseError
 
 
@@ -85,3 +85,34 @@ def test_json_file_forms(tmp_path):
         resolve_arch(str(tmp_path / "bad.json"))
     with pytest.raises(ArchParseError, match="malformed"):
         ArchSpec.from_dict({"stem": {"out": 16}})
+
+
+def test_identity_blocks_and_a_fixed_class_count_round_trip():
+    text = ("stem_k3_c32_re-id_c64_s2-ir_k3_e3_c64_re-id_c128_s2-ir_k5_e6_c256_re_s2"
+            "-head_c1280_re-res32-cls10")
+    spec = decode(text)
+    assert spec.blocks[0] == BlockSpec("id", kernel=1, expand=32, out=64, stride=2)
+    assert spec.classes == 10 and spec.num_classes() == 10
+    assert encode(spec) == text
+    assert ArchSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_a_spec_without_classes_keeps_its_old_string_and_json():
+    spec = decode("stem_k3_c16_hs_s2-ir_k3_e1_c16_re-head_c960_f1280_hs-res224")
+    assert spec.classes is None and spec.num_classes() == 1000
+    assert "cls" not in encode(spec) and "classes" not in spec.to_dict()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("stem_k3_c32_re-id_c64_k3_s2-head_c1280_re-res32", "bad token 'k3'"),
+    ("stem_k3_c32_re-id_c64_s2-head_c1280_re-res32-cls0", "classes must be >= 1"),
+    ("stem_k3_c32_re-id_c64_s2-head_c1280_re-cls10-res32", "unexpected segment 'cls10'"),
+])
+def test_bad_identity_or_class_segments_are_named(text, words):
+    with pytest.raises(ArchParseError, match=words):
+        decode(text)
+
+
+def test_an_identity_has_canonical_fields():
+    with pytest.raises(ArchParseError, match="an id block has kernel 1"):
+        BlockSpec("id", kernel=3, expand=32, out=64, stride=2)

@@ -1,3 +1,4 @@
+import dataclasses
 import random
 
 import optuna
@@ -69,3 +70,36 @@ def test_bad_space_configs_are_rejected():
     with pytest.raises(NasError, match="config"):
         SearchSpace.from_config({"stages": [{"stride": 1, "depth": [1], "width": [8]}],
                                  "bogus": 1})
+
+
+def test_ops_stages_count_each_network_once_and_encode_back():
+    space = load_space("nas_bench_macro")
+    assert space.size() == 9 * 21 * 21 == 3969
+    rng = random.Random(0)
+    seen = set()
+    for _ in range(3000):
+        spec = space.sample_random(rng)
+        params = space.encode(spec)
+        assert space.build(lambda key, options, params=params: params[key]) == spec
+        seen.add(spec)
+    assert len(seen) > 3000 * 0.5  # distinct specs, not one network under many decision sets
+    assert all(spec.resolution == 32 and spec.classes == 10 for spec in seen)
+    assert all(b.kind == "ir" for spec in seen for b in spec.blocks if b.stride == 1)
+
+
+def test_an_identity_is_offered_only_where_it_downsamples():
+    with pytest.raises(NasError, match="op 'id' needs a stride-2 stage"):
+        StageChoices(stride=1, depth=(1, 2), width=(64,), ops=("id", "k3_e3"))
+    with pytest.raises(NasError, match="neither 'id' nor"):
+        StageChoices(stride=2, depth=(1,), width=(64,), ops=("k3",))
+
+
+def test_a_network_off_the_ops_is_not_in_the_space():
+    space = load_space("nas_bench_macro")
+    spec = space.sample_random(random.Random(1))
+    blocks = list(spec.blocks)
+    blocks[0] = dataclasses.replace(blocks[0], kind="ir", kernel=7, expand=96, act="relu")
+    with pytest.raises(NotInSpaceError, match="none of the ops"):
+        space.encode(dataclasses.replace(spec, blocks=tuple(blocks)))
+    with pytest.raises(NotInSpaceError, match="classes None != 10"):
+        space.encode(dataclasses.replace(spec, classes=None))

@@ -54,3 +54,15 @@ def test_space_keys_cover_every_sampled_network(name):
     for _ in range(100):
         assert set(arch_keys(space.sample_random(rng))) <= table
     assert set(arch_keys(PRESETS[name]())) <= table
+
+
+def test_space_keys_of_an_ops_space_hold_every_networks_parts():
+    space = load_space("nas_bench_macro")
+    parts = set(space_keys(space))
+    rng = random.Random(0)
+    for _ in range(200):
+        spec = space.sample_random(rng)
+        keys = arch_keys(spec, 1000)
+        assert set(keys) <= parts
+        assert keys[-1].classes == 10  # the network's own classifier, not the profile's 1000
+    assert {k.op for k in parts} == {"stem", "ir", "id", "head"}

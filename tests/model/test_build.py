@@ -55,3 +55,14 @@ def test_submodule_names_are_fixed():
                  "blocks.3.depthwise.bn", "blocks.3.project.conv", "head.conv", "features.0",
                  "classifier"):
         assert name in names
+
+
+def test_identity_blocks_are_nothing_or_a_1x1_conv_and_bn():
+    spec = decode("stem_k3_c32_re-id_c64_s2-id_c64-head_c1280_re-res32-cls10")
+    model = build_model(spec)
+    assert isinstance(model.blocks[1].downsample, torch.nn.Identity)
+    conv = model.blocks[0].downsample.conv
+    assert (conv.kernel_size, conv.stride, conv.in_channels, conv.out_channels) == \
+        ((1, 1), (2, 2), 32, 64)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    assert build_model(spec, num_classes=100).classifier.out_features == 100

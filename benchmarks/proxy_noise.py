@@ -128,7 +128,8 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     overrides = [f"evaluator.{item}" for item in args.set]
-    evaluator_cfg = OmegaConf.to_container(compose_config("train", ["arch=x", *overrides]).evaluator)
+    composed = compose_config("train", ["arch=x", *overrides])
+    evaluator_cfg = OmegaConf.to_container(composed.evaluator)
     archs = candidates(args.archs)
     work = [("mobilenet_v3_small", archs[0][1], seed) for seed in range(args.seeds)]
     work += [(name, arch, 0) for name, arch in archs[1:]]

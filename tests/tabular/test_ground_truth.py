@@ -37,7 +37,7 @@ def test_the_table_and_its_sidecar_say_what_nas_rank_needs(tmp_path):
 ])
 def test_bad_input_is_one_line(args, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
-        run(main, "ground_truth", argv=[f"out={tmp_path / 'gt.csv'}", *args])
+        run(main, "tabular_ground_truth", argv=[f"out={tmp_path / 'gt.csv'}", *args])
     assert stop.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]

@@ -212,6 +212,7 @@ class ProxyEvaluator:
     """``conf/evaluator/proxy.yaml``: ``nas.evaluate.make_evaluator`` (its Recipe and budget)."""
 
     epochs: int = MISSING
+    seed_std: float | None = None  # accuracy points, measured; error bars in the reports
     train_fraction: float = 1.0
     val_size: Any = None  # a count of images, a fraction, or null: the whole split
     resolution: int | None = None
@@ -241,6 +242,7 @@ class SurrogateEvaluator:
     """``conf/evaluator/surrogate.yaml``: ``nas.search.SurrogateEvaluator``."""
 
     kind: str = "surrogate"
+    seed_std: float | None = None
     seed: int = 0
     base: float = MISSING
     capacity: float = MISSING
@@ -254,6 +256,7 @@ class ZeroCostEvaluator:
     """``conf/evaluator/zero_cost.yaml``: ``nas.evaluate.zero_cost`` (it checks the score)."""
 
     kind: str = "zero_cost"
+    seed_std: float | None = None
     score: str = MISSING
     batch_size: int = 64
     seed: int | None = None
@@ -268,6 +271,7 @@ class TabularEvaluator:
 
     kind: str = "tabular"
     noise: str = "mean"
+    seed_std: float | None = None
 
 
 # --- experiment -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from nas.model import build_model
 
 # evaluator config keys that are not Recipe fields
 EVALUATOR_KEYS = ("epochs", "train_fraction", "val_size", "device", "dropout", "teacher",
-                  "teacher_epochs", "threads")
+                  "teacher_epochs", "threads", "seed_std")  # seed_std: for the reports
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ HV_LABELS = {"macs": "MACs", "latency_ms": "latency"}
 
 def plot_front(points: pd.DataFrame, cost: str, path: Path, *, title: str,
                cost_label: str | None = None, true_front: pd.DataFrame | None = None,
-               true_label: str = "true front") -> Path:
+               true_label: str = "true front", accuracy_std: float | None = None) -> Path:
     """Every evaluated candidate, the front as a staircase, the references starred and named;
-    a tabular benchmark's true front, when given, as a dashed staircase beside it."""
+    a tabular benchmark's true front, when given, as a dashed staircase beside it; the
+    evaluator's seed std (accuracy points), when known, as error bars on the front and the
+    references."""
     scale = COST_SCALE[cost]
     usable = points.dropna(subset=["accuracy", cost])
     front = pareto_front(usable, minimize=(cost,))
@@ -34,12 +36,19 @@ def plot_front(points: pd.DataFrame, cost: str, path: Path, *, title: str,
                 lw=1.5, zorder=3)
         ax.scatter(front[cost] * scale, front["accuracy"] * 100, s=30, color="tab:blue",
                    label="Pareto front", zorder=4)
+        if accuracy_std:
+            ax.errorbar(front[cost] * scale, front["accuracy"] * 100, yerr=accuracy_std,
+                        fmt="none", ecolor="tab:blue", alpha=0.5, capsize=2, zorder=3,
+                        label=f"+- seed std ({accuracy_std:.2f} pts)")
     if true_front is not None and not true_front.empty:
         ax.step(true_front[cost] * scale, true_front["accuracy"] * 100, where="post",
                 color="black", lw=1.0, ls="--", zorder=1, label=true_label)
     for _, row in refs.iterrows():
         ax.scatter([row[cost] * scale], [row["accuracy"] * 100], marker="*", s=160,
                    color="tab:red", zorder=5)
+        if accuracy_std:
+            ax.errorbar([row[cost] * scale], [row["accuracy"] * 100], yerr=accuracy_std,
+                        fmt="none", ecolor="tab:red", alpha=0.5, capsize=2, zorder=5)
     ax.set_xlabel(cost_label or COST_LABELS[cost])
     ax.set_ylabel("validation accuracy (%)")
     ax.set_title(title, fontsize=10)

@@ -15,6 +15,7 @@ import optuna
 import pandas as pd
 
 from nas.report.hypervolume import hypervolume_history
+from nas.report.noise import noise_lines, seed_std
 from nas.report.pareto import pareto_front
 from nas.report.plots import plot_front, plot_hypervolume
 from nas.report.table import evaluated, trials_frame
@@ -116,7 +117,8 @@ def write_report(study: optuna.Study, run_dir: Path) -> list[Path]:
         written.append(plot_front(points, FRONT_COSTS[cost], run_dir / f"pareto_{cost}.png",
                                   title=shown, cost_label=label,
                                   true_front=truths.get(FRONT_COSTS[cost]),
-                                  true_label="true front (benchmark, mean of seeds)"))
+                                  true_label="true front (benchmark, mean of seeds)",
+                                  accuracy_std=seed_std(attrs)))
     if len(history):
         written.append(plot_hypervolume(history, run_dir / "hypervolume.png",
                                         title=hypervolume_title(reference)))
@@ -186,6 +188,7 @@ def _summary(study, frame, points, fronts, history, costs, quality=None) -> str:
         lines += [f"## Accuracy vs {cost}", "", f"![front](pareto_{cost}.png)", "",
                   "Pareto front (references marked in the plot):", "",
                   _markdown_table(fronts[cost]), ""]
+    lines += noise_lines(fronts, seed_std(attrs))
     if quality:
         lines += _truth_lines(quality)
     refs = points[points["reference"] != ""]

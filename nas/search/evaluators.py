@@ -64,6 +64,7 @@ def make_search_evaluator(data_cfg: Mapping | None, evaluator_cfg: Mapping, seed
     config = dict(evaluator_cfg or {})
     kind = evaluator_kind(config)
     config.pop("kind", None)
+    config.pop("seed_std", None)  # the evaluator's measured noise, read by the reports
     if kind not in BUILDERS:
         raise NasError(f"unknown evaluator kind {kind!r}; known: {', '.join(BUILDERS)}")
     return BUILDERS[kind](data_cfg, config, seed)

@@ -19,7 +19,7 @@ TINY_SPACE = {
         {"stride": 2, "depth": [1, 2], "width": [32, 40], "kernel": [3, 5], "expand": [2, 4],
          "se": [False, True], "act": ["relu", "hswish"]},
     ],
-    "head": {"conv": [64], "features": [96], "act": ["hswish"]},
+    "head": {"conv": [64], "features": [0], "act": ["hswish"]},
 }
 
 

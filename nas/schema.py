@@ -270,6 +270,22 @@ class TabularEvaluator:
     noise: str = "mean"
 
 
+@dataclass
+class SupernetEvaluator:
+    """``conf/evaluator/supernet.yaml``: ``nas.supernet.evaluator.make_supernet_evaluator``."""
+
+    kind: str = "supernet"
+    path: str = MISSING
+    bn_images: int = 2000
+    val_size: int | None = 2000
+    finetune_steps: int = 0
+    finetune_lr: float = 0.01
+    seed: int | None = None
+    device: str = "auto"
+    threads: int | None = None
+    eval_batch_size: int = 500
+
+
 # --- experiment -------------------------------------------------------------------------------
 @dataclass
 class Experiment:
@@ -478,6 +494,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema/evaluator", "surrogate"): SurrogateEvaluator,
     ("schema/evaluator", "zero_cost"): ZeroCostEvaluator,
     ("schema/evaluator", "tabular"): TabularEvaluator,
+    ("schema/evaluator", "supernet"): SupernetEvaluator,
     ("schema/experiment", "experiment"): Experiment,
     ("schema", "config"): SearchVerb,
     ("schema", "describe"): DescribeVerb,

@@ -1,47 +1,17 @@
 """python -m nas.supernet as a user runs it: trains, continues, refuses in one line."""
 
-import json
-import subprocess
-import sys
-
-import pytest
 import torch
-import yaml
 
-from tests.supernet.conftest import TINY_SPACE
-
-FAST = ["steps=4", "checkpoint_every=2", "train_images=200", "recipe.batch_size=32",
-        "recipe.resolution=16", "random_subnets=1", "score_bn_images=64",
-        "score_val_images=200", "threads=1"]
-
-
-@pytest.fixture(scope="module")
-def conf(tmp_path_factory):
-    """A user config folder holding the tiny space (README: hydra.searchpath)."""
-    root = tmp_path_factory.mktemp("conf")
-    (root / "space").mkdir()
-    (root / "space" / "tiny.yaml").write_text(yaml.safe_dump(
-        {"defaults": ["/schema/space/blockwise@_here_", "_self_"]} | TINY_SPACE))
-    return f"hydra.searchpath=[file://{root}]"
-
-
-def supernet(conf, *args):
-    return subprocess.run([sys.executable, "-m", "nas.supernet", conf, "space=tiny", *FAST,
-                           *args], capture_output=True, text=True, timeout=600)
-
-
-def summary(result):
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+from tests.supernet.conftest import run_supernet, summary
 
 
 def test_train_stop_and_continue_give_the_uninterrupted_file(conf, tmp_path):
-    whole = summary(supernet(conf, f"out={tmp_path / 'whole.pt'}"))
+    whole = summary(run_supernet(conf, f"out={tmp_path / 'whole.pt'}"))
     assert whole["steps_done"] == 4 and whole["steps_this_run"] == 4
     assert set(whole["val_accuracy"]) == {"largest", "smallest"}
 
     part = tmp_path / "part.pt"
-    first = summary(supernet(conf, f"out={part}", "max_seconds=0"))
+    first = summary(run_supernet(conf, f"out={part}", "max_seconds=0"))
     assert first["steps_done"] == 2  # stopped at its first checkpoint
     payload = torch.load(part, weights_only=True)
     assert payload["meta"]["steps_done"] == 2 and payload["optimizer"] is not None
@@ -49,7 +19,7 @@ def test_train_stop_and_continue_give_the_uninterrupted_file(conf, tmp_path):
         "fashion_mnist" and payload["meta"]["seed"] == 0 and "torch" in \
         payload["meta"]["versions"] and payload["meta"]["command"].startswith("python -m")
 
-    rerun = supernet(conf, f"out={part}")
+    rerun = run_supernet(conf, f"out={part}")
     second = summary(rerun)
     assert "continuing" in rerun.stderr and second["steps_this_run"] == 2
     done, reference = (torch.load(p, weights_only=True) for p in (part, tmp_path / "whole.pt"))
@@ -57,7 +27,7 @@ def test_train_stop_and_continue_give_the_uninterrupted_file(conf, tmp_path):
     for name, tensor in reference["state_dict"].items():
         torch.testing.assert_close(done["state_dict"][name], tensor, msg=name)
 
-    again = supernet(conf, f"out={part}")
+    again = run_supernet(conf, f"out={part}")
     assert summary(again)["steps_this_run"] == 0 and "nothing to do" in again.stderr
 
 
@@ -69,18 +39,18 @@ def one_line_error(result, message):
 
 def test_a_file_of_another_training_or_a_corrupt_one_is_refused(conf, tmp_path):
     out = tmp_path / "s.pt"
-    summary(supernet(conf, f"out={out}", "steps=2"))
-    one_line_error(supernet(conf, f"out={out}", "steps=2", "recipe.lr=0.05"),
+    summary(run_supernet(conf, f"out={out}", "steps=2"))
+    one_line_error(run_supernet(conf, f"out={out}", "steps=2", "recipe.lr=0.05"),
                    "holds another training (recipe differs")
-    one_line_error(supernet(conf, f"out={out}", "steps=2", "space=mobilenet_v3_small"),
+    one_line_error(run_supernet(conf, f"out={out}", "steps=2", "space=mobilenet_v3_small"),
                    "holds another training (space_config differs")
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a supernet")
-    one_line_error(supernet(conf, f"out={bad}"), "is not a readable supernet file")
+    one_line_error(run_supernet(conf, f"out={bad}"), "is not a readable supernet file")
     torch.save({"state_dict": {}}, bad)
-    one_line_error(supernet(conf, f"out={bad}"), "is not a supernet file")
+    one_line_error(run_supernet(conf, f"out={bad}"), "is not a supernet file")
 
 
 def test_a_space_of_ops_is_refused_in_one_line(conf, tmp_path):
-    one_line_error(supernet(conf, "space=nas_bench_macro", f"out={tmp_path / 'm.pt'}"),
+    one_line_error(run_supernet(conf, "space=nas_bench_macro", f"out={tmp_path / 'm.pt'}"),
                    "not supported yet")

@@ -60,6 +60,8 @@ class SupernetEvaluator:
     def subnet(self, spec: ArchSpec) -> torch.nn.Module:
         """``spec`` with inherited weights, fine-tuned if asked, BN statistics recalibrated."""
         model = self.supernet.subnet(spec)
+        if self.recipe.channels_last:  # as the supernet trained (1.3-1.5x faster on CPU: DESIGN)
+            model.to(memory_format=torch.channels_last)
         if self.finetune_steps:
             train(model, self.data, steps=self.finetune_steps, seed=self.seed, recipe=self.recipe)
         # the same images for every candidate: their seed is the evaluator's, not the trial's

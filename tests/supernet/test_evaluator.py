@@ -123,3 +123,15 @@ def test_a_search_over_another_space_is_refused_before_it_starts(conf, tiny_supe
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "is a supernet of space 'tiny', not 'mobilenet_v3_small'" in \
         lines[0], result.stderr
+
+
+def test_nas_rank_with_a_missing_or_corrupt_file_is_one_line(conf, tiny_truth, tmp_path):
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"\x00" * 64)
+    for path, message in ((tmp_path / "none.pt", "supernet file not found"),
+                          (corrupt, "is not a readable supernet file")):
+        result = command("rank", conf, "evaluator=supernet", f"evaluator.path={path}",
+                         f"ground_truth={tiny_truth}", f"out={tmp_path / 'r'}")
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], result.stderr

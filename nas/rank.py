@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from nas.arch import SearchSpace, decode
 from nas.cli import run
 from nas.errors import NasError
-from nas.search.evaluators import evaluator_kind, make_search_evaluator
+from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
 from nas.yardstick import load_ground_truth
 from nas.yardstick.rank import score_networks, signal_row
 
@@ -91,6 +91,7 @@ def rank(cfg: DictConfig) -> dict:
               f"{truth.meta.get('dataset')}", file=sys.stderr)
     label = str(cfg.label) if cfg.label else default_label(evaluator_cfg)
     evaluator = make_search_evaluator(data_cfg, evaluator_cfg, seed)
+    check_evaluator_space(evaluator, space)
     scores, seconds = score_networks(evaluator, list(frame["arch"]), desc=label)
     accuracy = frame["accuracy"].tolist()
     common = {"k": top_k, "resamples": resamples, "seed": seed}

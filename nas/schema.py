@@ -274,6 +274,22 @@ class TabularEvaluator:
     seed_std: float | None = None
 
 
+@dataclass
+class SupernetEvaluator:
+    """``conf/evaluator/supernet.yaml``: ``nas.supernet.evaluator.make_supernet_evaluator``."""
+
+    kind: str = "supernet"
+    path: str = MISSING
+    bn_images: int = 2000
+    val_size: int | None = 2000
+    finetune_steps: int = 0
+    finetune_lr: float = 0.01
+    seed: int | None = None
+    device: str = "auto"
+    threads: int | None = None
+    eval_batch_size: int = 500
+
+
 # --- experiment -------------------------------------------------------------------------------
 @dataclass
 class Experiment:
@@ -425,6 +441,47 @@ class TabularGroundTruthVerb:
     seed: int = 0
 
 
+@dataclass
+class SupernetRecipe:
+    """``conf/supernet.yaml``'s ``recipe:``: a ``nas.evaluate.Recipe`` (it checks the values)."""
+
+    batch_size: int = MISSING
+    lr: float = MISSING
+    momentum: float = MISSING
+    nesterov: bool = MISSING
+    weight_decay: float = MISSING
+    warmup_fraction: float = MISSING
+    label_smoothing: float = MISSING
+    augment: bool = MISSING
+    channels_last: bool = MISSING
+    resolution: int | None = None
+    eval_batch_size: int = MISSING
+    kd_alpha: float = MISSING
+    kd_temperature: float = MISSING
+    check_every: int = MISSING
+    bn_recalibration: int = 0
+
+
+@dataclass
+class SupernetVerb:
+    """``conf/supernet.yaml``: ``python -m nas.supernet``."""
+
+    space: Any = None
+    data: Any = None
+    steps: int = MISSING
+    random_subnets: int = 2
+    checkpoint_every: int = 100
+    max_seconds: float | None = None
+    train_images: int | None = None
+    score_bn_images: int = 2000
+    score_val_images: int | None = 2000
+    seed: int = 0
+    out: str | None = None
+    device: str = "auto"
+    threads: int | None = None
+    recipe: SupernetRecipe = field(default_factory=SupernetRecipe)
+
+
 # ``profile.yaml`` has a key named ``import``, which no dataclass field can be; its groups are
 # typed, its top level checked by Hydra's struct mode (unknown keys) only.
 
@@ -441,6 +498,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema/evaluator", "surrogate"): SurrogateEvaluator,
     ("schema/evaluator", "zero_cost"): ZeroCostEvaluator,
     ("schema/evaluator", "tabular"): TabularEvaluator,
+    ("schema/evaluator", "supernet"): SupernetEvaluator,
     ("schema/experiment", "experiment"): Experiment,
     ("schema", "config"): SearchVerb,
     ("schema", "describe"): DescribeVerb,
@@ -451,6 +509,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema", "rank"): RankVerb,
     ("schema", "ground_truth"): GroundTruthVerb,
     ("schema", "tabular_ground_truth"): TabularGroundTruthVerb,
+    ("schema", "supernet"): SupernetVerb,
 }
 
 

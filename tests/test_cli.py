@@ -20,7 +20,8 @@ def test_every_shipped_option_composes_into_a_schema(group, option):
     assert typed in schema.SCHEMAS.values(), f"{group}/{option}.yaml names no nas.schema class"
 
 
-@pytest.mark.parametrize("verb", ["config", "describe", "train", "validate", "report", "netadapt"])
+@pytest.mark.parametrize("verb", ["config", "describe", "train", "validate", "report", "netadapt",
+                                  "supernet"])
 def test_each_verbs_top_level_is_typed(verb):
     assert OmegaConf.get_type(compose_config(verb, [])) in schema.SCHEMAS.values()
 

@@ -237,7 +237,7 @@ def distillation_loss(logits: torch.Tensor, teacher_logits: torch.Tensor, labels
     return recipe.kd_alpha * soft + (1 - recipe.kd_alpha) * hard
 
 
-def _batches(n: int, batch_size: int, generator: torch.Generator):
+def shuffled_batches(n: int, batch_size: int, generator: torch.Generator):
     """Index batches of one shuffled epoch; a last batch smaller than half is dropped
     (a batch of 1 breaks batch norm, and tiny batches add noise for no gain)."""
     order = torch.randperm(n, generator=generator)
@@ -245,6 +245,24 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
         index = order[start:start + batch_size]
         if len(index) >= max(2, batch_size // 2) or start == 0:
             yield index
+
+
+def training_batch(data: Dataset, index: torch.Tensor, recipe: Recipe, resolution: int,
+                   generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images (augmented by the recipe, prepared for the model) and labels of ``index``."""
+    split = data.train
+    images = split.images[index.to(split.images.device)]
+    labels = split.labels[index.to(split.labels.device)]
+    if recipe.augment:
+        images = augment(images, data.pad, data.flip, generator)
+    return prepare(split, images, resolution, recipe.channels_last), labels
+
+
+def set_lr(optimizer: torch.optim.Optimizer, recipe: Recipe, step: int, total: int,
+           warmup: int) -> None:
+    """The recipe's learning rate for ``step`` of ``total`` (``lr_factor``'s schedule)."""
+    for group in optimizer.param_groups:
+        group["lr"] = recipe.lr * lr_factor(step, total, warmup)
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
@@ -292,16 +310,11 @@ def train(model: nn.Module, data: Dataset, *, epochs: int | None = None, steps: 
         epoch += 1
         model.train()
         started, loss_sum, loss_count = time.perf_counter(), torch.zeros((), device=device), 0
-        for index in _batches(len(split), recipe.batch_size, generator):
+        for index in shuffled_batches(len(split), recipe.batch_size, generator):
             if done >= total:
                 break
-            for group in optimizer.param_groups:
-                group["lr"] = recipe.lr * lr_factor(done, total, warmup)
-            images = split.images[index.to(split.images.device)]
-            labels = split.labels[index.to(split.labels.device)]
-            if recipe.augment:
-                images = augment(images, data.pad, data.flip, generator)
-            x = prepare(split, images, resolution, recipe.channels_last)
+            set_lr(optimizer, recipe, done, total, warmup)
+            x, labels = training_batch(data, index, recipe, resolution, generator)
             with _autocast(device):
                 logits = model(x).float()
                 if teacher is not None:
@@ -319,9 +332,9 @@ def train(model: nn.Module, data: Dataset, *, epochs: int | None = None, steps: 
             images_seen += len(index)
             bar.update()
             if done % recipe.check_every == 0 or done == total:
-                _check_finite(loss_sum, done)
+                check_finite(loss_sum, done)
         train_seconds += time.perf_counter() - started
-        _check_finite(loss_sum, done)
+        check_finite(loss_sum, done)
         if steps is not None:
             continue
         recalibrate_bn(model, split, images=recipe.bn_recalibration, resolution=resolution,
@@ -339,7 +352,7 @@ def train(model: nn.Module, data: Dataset, *, epochs: int | None = None, steps: 
                        train_seconds=train_seconds, history=tuple(history))
 
 
-def _check_finite(loss_sum: torch.Tensor, step: int) -> None:
+def check_finite(loss_sum: torch.Tensor, step: int) -> None:
     if not torch.isfinite(loss_sum).item():
         raise TrainingDiverged(f"training loss became NaN or infinite by step {step}; "
                                f"lower the learning rate (evaluator.lr)")

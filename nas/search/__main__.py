@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 from nas.arch import SearchSpace
 from nas.cli import run
 from nas.errors import NasError
-from nas.search.evaluators import make_search_evaluator
+from nas.search.evaluators import check_evaluator_space, make_search_evaluator
 from nas.search.objectives import Constraints
 from nas.search.parallel import run_local_workers
 from nas.search.settings import SearchSettings
@@ -71,6 +71,7 @@ def main(cfg: DictConfig) -> None:
             import torch
             torch.set_num_threads(workers.threads)
         evaluator = make_search_evaluator(container.get("data"), container["evaluator"], seed)
+        check_evaluator_space(evaluator, space)
         metadata = {"command": "python -m nas.search " + " ".join(cfg_overrides()),
                     "hardware_metadata": _plain(getattr(hardware, "metadata", None)),
                     "evaluator_config": container["evaluator"],

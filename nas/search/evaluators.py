@@ -1,7 +1,8 @@
 """The evaluator a search scores candidates with: the proxy trainer, zero-cost scores at
-initialisation, the NAS-Bench-Macro table, or the synthetic test surrogate. Each has
-``evaluate(spec, trial=None)`` returning an object with ``val_accuracy``, ``train_seconds`` and
-``epochs``."""
+initialisation, a trained supernet's inherited weights, the NAS-Bench-Macro table, or the
+synthetic test surrogate. Each has ``evaluate(spec, trial=None)`` returning an object with
+``val_accuracy``, ``train_seconds`` and ``epochs``; one bound to a space (the supernet) also has
+``check_space(space)``."""
 
 from __future__ import annotations
 
@@ -51,8 +52,24 @@ def _proxy(data_cfg, config: dict, seed: int):
     return make_evaluator(dict(data_cfg), config, seed)
 
 
+def _supernet(data_cfg, config: dict, seed: int):
+    from nas.supernet.evaluator import make_supernet_evaluator
+
+    if data_cfg is None:
+        raise NasError("evaluator=supernet scores on a dataset's validation split: give "
+                       "data=<name>")
+    return make_supernet_evaluator(dict(data_cfg), config, seed)
+
+
 BUILDERS = {"surrogate": _surrogate, "tabular": _tabular, "zero_cost": _zero_cost,
-            "proxy": _proxy}
+            "proxy": _proxy, "supernet": _supernet}
+
+
+def check_evaluator_space(evaluator, space) -> None:
+    """An evaluator bound to one space (a supernet) refuses another before any scoring."""
+    check = getattr(evaluator, "check_space", None)
+    if check is not None:
+        check(space)
 
 
 def evaluator_kind(evaluator_cfg: Mapping | None) -> str:

@@ -1,0 +1,153 @@
+"""``python -m nas.supernet space=... data=... [steps=N] [out=FILE]``: train a supernet.
+
+Sandwich rule with in-place distillation (``training.py``), checkpointed every
+``checkpoint_every`` steps into ``out`` with its metadata (``store.py``); the same command run
+again continues from the last checkpoint, and a finished file is left as it is. At the end the
+largest and smallest networks are scored on the validation split (BN recalibrated on the
+evaluator's fixed images), and the summary JSON is the last line printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from nas.arch import SearchSpace
+from nas.cli import run
+from nas.errors import NasError
+from nas.evaluate import load_data_config, resolve_device, stratified_indices
+from nas.evaluate.evaluator import _fixed_subset
+from nas.evaluate.training import Recipe, accuracy, recalibrate_bn
+from nas.supernet.network import Supernet
+from nas.supernet.store import (
+    build_supernet,
+    check_continues,
+    read_supernet,
+    save_supernet,
+    versions,
+)
+from nas.supernet.training import Sandwich, StepRecord, train_supernet
+
+USAGE = """usage: python -m nas.supernet [space=mobilenet_v3_small] [data=fashion_mnist] [steps=N]
+       [random_subnets=2] [checkpoint_every=N] [max_seconds=S] [train_images=N] [out=FILE]
+       [seed=0] [device=auto] [recipe.lr=...] [--cfg]
+Running the same command again continues the file from its last checkpoint."""
+
+
+def default_out(space: str, dataset: str, seed: int) -> Path:
+    return Path("runs") / "supernet" / f"{space}-{dataset}-seed{seed}.pt"
+
+
+def _training_split(data, train_images: int | None, split_seed: int):
+    if train_images is None or train_images >= len(data.train):
+        return data
+    if train_images < 1:
+        raise NasError(f"train_images must be >= 1, got {train_images}")
+    fraction = train_images / len(data.train)
+    return replace(data, train=data.train.subset(
+        stratified_indices(data.train.labels, fraction, split_seed)))
+
+
+def describe(cfg: DictConfig, data, recipe: Recipe, resolution: int) -> dict:
+    """The metadata a rerun must match (store.IDENTITY) and what else the file records."""
+    data_cfg = OmegaConf.to_container(cfg.data)
+    return {
+        "space": cfg.space.name, "space_config": OmegaConf.to_container(cfg.space),
+        "dataset": {"name": data.name, "num_classes": data.num_classes,
+                    "channels": data.channels, "resolution": resolution,
+                    "val_size": data_cfg.get("val_size"),
+                    "split_seed": data_cfg.get("split_seed"), "train_images": cfg.train_images},
+        "recipe": asdict(recipe), "sandwich": {"random_subnets": cfg.random_subnets},
+        "steps": cfg.steps, "seed": cfg.seed, "versions": versions(),
+        "command": "python -m nas.supernet " + " ".join(a for a in sys.argv[1:] if a != "--cfg"),
+    }
+
+
+def score_corners(supernet: Supernet, data, *, images: int, seed: int, batch_size: int) -> dict:
+    """Validation accuracy of the largest and smallest networks, BN recalibrated."""
+    scores = {}
+    for name, spec in (("largest", supernet.largest()), ("smallest", supernet.smallest())):
+        subnet = supernet.subnet(spec)
+        recalibrate_bn(subnet, data.train, images=images, seed=seed)
+        scores[name] = accuracy(subnet, data.val, batch_size=batch_size)
+    return scores
+
+
+def main(cfg: DictConfig) -> None:
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    if cfg.steps < 1:
+        raise NasError(f"steps must be >= 1, got {cfg.steps}")
+    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    recipe = Recipe(**OmegaConf.to_container(cfg.recipe))
+    sandwich = Sandwich(random_subnets=cfg.random_subnets)
+    device = resolve_device(cfg.device)
+    data = load_data_config(OmegaConf.to_container(cfg.data))
+    data = _training_split(data, cfg.train_images, int(cfg.data.split_seed or 0)).to(device)
+    resolution = recipe.resolution or data.size
+    meta = describe(cfg, data, recipe, resolution)
+    out = Path(cfg.out) if cfg.out else default_out(space.name, data.name, cfg.seed)
+    start, optimizer_state = 0, None
+    if out.exists():
+        payload = read_supernet(out)
+        check_continues(payload["meta"], meta, out)
+        supernet = build_supernet(payload, out, device)
+        start, optimizer_state = payload["meta"]["steps_done"], payload["optimizer"]
+        print(f"continuing {out} from step {start}/{cfg.steps}", file=sys.stderr)
+    else:
+        torch.manual_seed(cfg.seed)
+        supernet = Supernet(space, num_classes=data.num_classes, resolution=resolution,
+                            in_channels=data.channels).to(device)
+    started, log = time.perf_counter(), {"teacher": [], "student": []}
+
+    def checkpoint(done: int, state: dict) -> None:
+        finished = done == cfg.steps  # a finished file keeps no optimizer state: 1/2 the size
+        save_supernet(out, supernet, meta | {"steps_done": done}, None if finished else state)
+        elapsed = time.perf_counter() - started
+        left = elapsed / max(1, done - start) * (cfg.steps - done)
+        print(f"step {done}/{cfg.steps}: loss {log['teacher'][-1]:.3f} (largest), "
+              f"{log['student'][-1]:.3f} (students); {elapsed:.0f}s, ~{left:.0f}s left; "
+              f"saved {out}", file=sys.stderr, flush=True)
+
+    def on_step(record: StepRecord) -> None:
+        log["teacher"].append(record.teacher_loss)
+        log["student"].append(record.student_loss)
+
+    done = start
+    if start < cfg.steps:
+        budget = cfg.max_seconds
+        done = train_supernet(
+            supernet, data, recipe=recipe, steps=cfg.steps, seed=cfg.seed, sandwich=sandwich,
+            start=start, optimizer_state=optimizer_state, checkpoint=checkpoint,
+            checkpoint_every=cfg.checkpoint_every, on_step=on_step, progress=True,
+            stop=None if budget is None else lambda: time.perf_counter() - started >= budget)
+    else:
+        print(f"{out} is trained ({cfg.steps} steps); nothing to do", file=sys.stderr)
+    if done < cfg.steps:
+        print(f"stopped at step {done}/{cfg.steps} (max_seconds={cfg.max_seconds}); run the "
+              f"same command to continue", file=sys.stderr)
+    scored = _fixed_subset(data, 1.0, cfg.score_val_images, int(cfg.data.split_seed or 0))
+    scores = score_corners(supernet, scored, images=cfg.score_bn_images, seed=cfg.seed,
+                           batch_size=recipe.eval_batch_size)
+    print(json.dumps({"out": str(out), "space": space.name, "dataset": data.name,
+                      "steps": cfg.steps, "steps_done": done, "steps_this_run": done - start,
+                      "seconds_this_run": round(time.perf_counter() - started, 1),
+                      "first_loss": log["teacher"][0] if log["teacher"] else None,
+                      "last_loss": log["teacher"][-1] if log["teacher"] else None,
+                      "val_accuracy": scores, "device": str(device),
+                      "threads": torch.get_num_threads()}), flush=True)
+
+
+def cli() -> None:
+    """The console script (pyproject.toml) and ``python -m``: same behaviour."""
+    run(main, "supernet", usage=USAGE)
+
+
+if __name__ == "__main__":
+    cli()

@@ -21,7 +21,7 @@ from nas.arch import SearchSpace, decode
 from nas.cli import run
 from nas.errors import NasError
 from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
-from nas.yardstick import load_ground_truth
+from nas.yardstick import load_ground_truth, seed_ceiling
 from nas.yardstick.rank import score_networks, signal_row
 
 GROUND_TRUTH_DIR = Path("results") / "ground_truth"
@@ -100,7 +100,7 @@ def rank(cfg: DictConfig) -> dict:
         if baseline in frame:
             rows.append(signal_row(baseline, frame[baseline].tolist(), accuracy, seconds=None,
                                    **common))
-    ceiling = truth.ceiling
+    ceiling = seed_ceiling(frame)  # over the networks scored, as the signal is
     rows.append({"signal": "ceiling (seed vs seed)", "kendall": ceiling["kendall"],
                  "spearman": ceiling["spearman"], "networks": ceiling["networks"]})
     out = Path(cfg.out) if cfg.out else Path("results") / "rank" / path.stem / label

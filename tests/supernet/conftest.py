@@ -4,13 +4,11 @@ block-wise space whose supernet trains in seconds."""
 import json
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 import yaml
 
 from nas.arch import SearchSpace
-from nas.evaluate import load_dataset, stratified_indices
 
 # Two searched stages of a few narrow blocks: every elastic dimension, a tiny network.
 TINY_SPACE = {
@@ -25,19 +23,6 @@ TINY_SPACE = {
     ],
     "head": {"conv": [64], "features": [0], "act": ["hswish"]},
 }
-
-
-@pytest.fixture(scope="session")
-def fashion():
-    return load_dataset("fashion_mnist")
-
-
-@pytest.fixture(scope="session")
-def small_fashion(fashion):
-    """~1,100 training and 500 validation images, stratified."""
-    train = fashion.train.subset(stratified_indices(fashion.train.labels, 0.02, 0))
-    val = fashion.val.subset(stratified_indices(fashion.val.labels, 0.1, 0))
-    return replace(fashion, train=train, val=val)
 
 
 @pytest.fixture(scope="session")

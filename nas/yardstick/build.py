@@ -150,7 +150,7 @@ def write_table(folder: Path, plan: dict, out: Path) -> pd.DataFrame:
     return frame
 
 
-def _left(plan: dict, folder: Path, started: float, done_at_start: int, workers: int) -> str:
+def _left(plan: dict, folder: Path, started: float, done_at_start: int) -> str:
     runs = finished(folder)
     jobs = jobs_of(plan)
     new = [j for j in jobs if j.file_name in runs][done_at_start:]
@@ -186,7 +186,7 @@ def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | Non
                 bar.update(now - seen)
                 seen = now
                 write_table(folder, plan, out)
-                left = _left(plan, folder, started, start_done, workers)
+                left = _left(plan, folder, started, start_done)
                 bar.set_postfix_str(f"~{left} left")
                 if bar.disable:
                     print(f"ground truth: {now}/{len(jobs)} trainings done, ~{left} left",

@@ -1,5 +1,5 @@
-"""Shared fixtures: real Fashion-MNIST (Debian's dataset-fashion-mnist), cut small, and a small
-block-wise space whose supernet trains in seconds."""
+"""A small block-wise space whose supernet trains in seconds (Fashion-MNIST comes from
+tests/conftest.py)."""
 
 import json
 import subprocess

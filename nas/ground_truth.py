@@ -36,6 +36,9 @@ def main(cfg: DictConfig) -> None:
     fraction = cfg.train_fraction
     if not 0 < fraction <= 1:
         raise NasError(f"train_fraction must be in (0, 1], got {fraction}")
+    from nas.evaluate import load_data_config
+
+    load_data_config(dict(data_cfg))  # a missing dataset: one line now, not in every worker
     out = Path(cfg.out) if cfg.out else default_out(space.name, str(data_cfg["name"]))
     folder = out.with_suffix("")
     folder.mkdir(parents=True, exist_ok=True)

@@ -88,6 +88,7 @@ def test_rank_refuses_a_table_of_too_few_networks(params_truth, tmp_path):
     (["networks=5"], "networks must be >= 10"),
     (["seeds=[0]"], "at least two distinct seeds"),
     (["train_fraction=2"], "train_fraction must be in (0, 1]"),
+    (["data.root=/nonexistent"], "Fashion-MNIST not found: looked in /nonexistent"),
 ])
 def test_ground_truth_bad_settings_end_in_one_line(tmp_path, args, message):
     result = command("ground_truth", *args, f"out={tmp_path / 'gt.csv'}")

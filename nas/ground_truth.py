@@ -53,7 +53,8 @@ def main(cfg: DictConfig) -> None:
         plan = None
     command = "python -m nas.ground_truth " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     evaluator = OmegaConf.to_container(cfg.evaluator)
-    for key in ("epochs", "train_fraction", "val_size"):  # the ground truth's own budget
+    # the ground truth's own budget replaces the evaluator's; seed_std only labels reports
+    for key in ("epochs", "train_fraction", "val_size", "seed_std"):
         evaluator.pop(key, None)
     evaluator["train_fraction"] = fraction
     settings = {"space": space.name, "data": data_cfg, "evaluator": evaluator, "epochs": epochs,

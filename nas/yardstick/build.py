@@ -5,15 +5,19 @@ A run folder holds ``plan.json`` (the networks, the budget, the command; written
 rerun with other settings is refused rather than mixing budgets) and ``runs/<name>-seed<k>.json``,
 one file per finished training, written atomically. A rerun skips what is there, so a killed run
 loses only the trainings in flight. Several workers (processes, ``threads`` each) take the
-trainings round-robin; two 1-thread processes train small 28x28 networks faster on 2 cores than
-one 2-thread process. After every finished training the table (``table.py``'s format) is
+next unfinished training from one queue, so a worker that drew small networks does not sit idle
+while another trains the largest; two 1-thread processes train small 28x28 networks faster on 2
+cores than one 2-thread process. Workers start with the malloc thresholds that keep depthwise
+convs from page-faulting (``nas.hardware.child``; 15% faster training measured here). After every finished training the table (``table.py``'s format) is
 rewritten from what has finished.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -106,12 +110,10 @@ def train_one(job: Job, plan: dict, threads: int | None) -> dict:
             "train_images": len(evaluator.data.train), "threads": torch.get_num_threads()}
 
 
-def work(folder: str, plan: dict, worker: int, workers: int, threads: int | None) -> None:
-    """Train this worker's share of the unfinished jobs (round-robin over the plan's order)."""
+def work(folder: str, plan: dict, queue, threads: int | None) -> None:
+    """Train jobs from ``queue`` until its end marker (None), saving each as it finishes."""
     folder = Path(folder)
-    for index, job in enumerate(jobs_of(plan)):
-        if index % workers != worker or (folder / "runs" / job.file_name).is_file():
-            continue
+    while (job := queue.get()) is not None:
         record = train_one(job, plan, threads)
         atomic_write(folder / "runs" / job.file_name, json.dumps(record) + "\n")
 
@@ -161,6 +163,23 @@ def _left(plan: dict, folder: Path, started: float, done_at_start: int) -> str:
     return f"{remaining * rate / 60:.0f} min"
 
 
+@contextlib.contextmanager
+def _malloc_settings():
+    """The workers' environment gets the malloc thresholds; the caller's is restored after."""
+    from nas.hardware.child import MALLOC_ENV
+
+    saved = {name: os.environ.get(name) for name in MALLOC_ENV}
+    os.environ.update(MALLOC_ENV)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | None) -> pd.DataFrame:
     """Train every unfinished job with ``workers`` processes; rewrite the table as they finish."""
     from tqdm import tqdm
@@ -171,10 +190,17 @@ def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | Non
     print(f"ground truth: {done}/{len(jobs)} trainings done, {len(jobs) - done} to go, "
           f"{workers} worker(s) x {threads or 'default'} thread(s)", file=sys.stderr, flush=True)
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=work, args=(str(folder), plan, k, workers, threads))
-                 for k in range(workers)]
-    for process in processes:
-        process.start()
+    queue = context.Queue()
+    for job in jobs:  # the plan's order: a network's seeds one after the other
+        if not (folder / "runs" / job.file_name).is_file():
+            queue.put(job)
+    for _ in range(workers):
+        queue.put(None)
+    processes = [context.Process(target=work, args=(str(folder), plan, queue, threads))
+                 for _ in range(workers)]
+    with _malloc_settings():
+        for process in processes:
+            process.start()
     started, start_done, seen = time.time(), done, done
     bar = tqdm(total=len(jobs), initial=done, unit="training", file=sys.stderr,
                disable=not sys.stderr.isatty())

@@ -8,8 +8,8 @@ loses only the trainings in flight. Several workers (processes, ``threads`` each
 next unfinished training from one queue, so a worker that drew small networks does not sit idle
 while another trains the largest; two 1-thread processes train small 28x28 networks faster on 2
 cores than one 2-thread process. Workers start with the malloc thresholds that keep depthwise
-convs from page-faulting (``nas.hardware.child``; 15% faster training measured here). After every finished training the table (``table.py``'s format) is
-rewritten from what has finished.
+convs from page-faulting (``nas.hardware.child``; 15% faster training measured here). After
+every finished training the table (``table.py``'s format) is rewritten from what has finished.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import statistics
 import sys
 import time
@@ -110,10 +111,11 @@ def train_one(job: Job, plan: dict, threads: int | None) -> dict:
             "train_images": len(evaluator.data.train), "threads": torch.get_num_threads()}
 
 
-def work(folder: str, plan: dict, queue, threads: int | None) -> None:
-    """Train jobs from ``queue`` until its end marker (None), saving each as it finishes."""
+def work(folder: str, plan: dict, queue, threads: int | None, parent: int) -> None:
+    """Train jobs from ``queue`` until its end marker (None), saving each as it finishes; stop
+    taking jobs once the parent is gone (killed: its rerun would train the same jobs again)."""
     folder = Path(folder)
-    while (job := queue.get()) is not None:
+    while os.getppid() == parent and (job := queue.get()) is not None:
         record = train_one(job, plan, threads)
         atomic_write(folder / "runs" / job.file_name, json.dumps(record) + "\n")
 
@@ -180,6 +182,10 @@ def _malloc_settings():
                 os.environ[name] = value
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | None) -> pd.DataFrame:
     """Train every unfinished job with ``workers`` processes; rewrite the table as they finish."""
     from tqdm import tqdm
@@ -196,7 +202,8 @@ def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | Non
             queue.put(job)
     for _ in range(workers):
         queue.put(None)
-    processes = [context.Process(target=work, args=(str(folder), plan, queue, threads))
+    processes = [context.Process(target=work, daemon=True,
+                                 args=(str(folder), plan, queue, threads, os.getpid()))
                  for _ in range(workers)]
     with _malloc_settings():
         for process in processes:
@@ -204,6 +211,7 @@ def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | Non
     started, start_done, seen = time.time(), done, done
     bar = tqdm(total=len(jobs), initial=done, unit="training", file=sys.stderr,
                disable=not sys.stderr.isatty())
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         while any(p.is_alive() for p in processes):
             time.sleep(5)
@@ -217,7 +225,12 @@ def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | Non
                 if bar.disable:
                     print(f"ground truth: {now}/{len(jobs)} trainings done, ~{left} left",
                           file=sys.stderr, flush=True)
+    except BaseException:  # Ctrl-C, kill: the trainings in flight stop with this process
+        for process in processes:
+            process.terminate()
+        raise
     finally:
+        signal.signal(signal.SIGTERM, previous)
         bar.close()
         for process in processes:
             process.join()

@@ -48,3 +48,33 @@ def test_a_folder_of_another_budget_is_refused(tmp_path):
     write_or_check_plan(tmp_path, plan_for(ARCHS))
     with pytest.raises(NasError, match="other epochs"):
         write_or_check_plan(tmp_path, plan_for(ARCHS, epochs=2))
+
+
+def test_killing_the_command_stops_its_workers(tmp_path):
+    """SIGTERM to python -m nas.ground_truth: no worker goes on training behind it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nas.ground_truth", "networks=10", "epochs=1",
+         "train_fraction=0.01", "pool=20", f"out={tmp_path / 'gt.csv'}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    parent = psutil.Process(process.pid)
+
+    def workers():  # spawn_main: not the resource tracker, also a child
+        return [c for c in parent.children(recursive=True)
+                if "spawn_main" in " ".join(c.cmdline())]
+
+    deadline = time.time() + 300
+    while len(workers()) < 2 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.5)
+    started = workers()
+    assert len(started) == 2, process.stderr
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    gone, alive = psutil.wait_procs(started, timeout=30)
+    assert not alive and process.returncode != 0

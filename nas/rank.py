@@ -4,7 +4,9 @@ Every evaluator a search can use (``conf/evaluator/``) scores each network of a 
 table (``python -m nas.ground_truth``, or NAS-Bench-Macro's); the scores are compared with the
 table's mean accuracy by Kendall tau (with a bootstrap 95% interval), Spearman and top-k overlap,
 and printed beside MACs, params and the table's own seed-to-seed agreement (the ceiling).
-Writes the per-network scores (CSV), the summary (JSON) and a scatter plot.
+Writes the per-network scores (CSV), the summary (JSON) and a scatter plot. Scores are saved as
+they come (``<out>.partial.json``): a killed run, rerun with the same settings, scores only the
+networks it had not reached.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from nas.arch import SearchSpace, decode
 from nas.cli import run
 from nas.errors import NasError
+from nas.io import atomic_write
 from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
 from nas.yardstick import load_ground_truth, seed_ceiling
 from nas.yardstick.rank import score_networks, signal_row
@@ -35,6 +38,12 @@ def default_label(evaluator_cfg: dict) -> str:
         return (f"proxy-{evaluator_cfg.get('epochs')}ep-"
                 f"{evaluator_cfg.get('train_fraction')}train")
     return kind
+
+
+def beside(out: Path, extension: str) -> Path:
+    """``out`` with ``extension`` added: a label such as ``proxy-2ep-0.05train`` keeps its
+    dots (``with_suffix`` would cut it at ``0.``, and two budgets would share one file)."""
+    return out.with_name(out.name + extension)
 
 
 def sample(frame: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
@@ -62,6 +71,33 @@ def plot(path: Path, truth: pd.DataFrame, scores: list[float], row: dict, ceilin
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+class PartialScores:
+    """Scores saved one network at a time, valid only for the settings that made them."""
+
+    def __init__(self, path: Path, settings: dict) -> None:
+        self.path, self.settings = path, json.loads(json.dumps(settings, default=str))
+        self.scores: dict[str, tuple[float, float]] = {}
+        if path.is_file():
+            try:
+                saved = json.loads(path.read_text())
+            except json.JSONDecodeError:
+                saved = {}
+                print(f"warning: {path} is corrupt; scoring from the start", file=sys.stderr)
+            if saved.get("settings") == self.settings:
+                self.scores = {arch: tuple(value) for arch, value in saved["scores"].items()}
+            elif saved:
+                print(f"note: {path} was scored with other settings; scoring from the start",
+                      file=sys.stderr)
+
+    def add(self, arch: str, score: float, seconds: float) -> None:
+        self.scores[arch] = (score, seconds)
+        atomic_write(self.path, json.dumps({"settings": self.settings,
+                                            "scores": self.scores}) + "\n")
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 def format_table(rows: list[dict]) -> str:
@@ -92,7 +128,15 @@ def rank(cfg: DictConfig) -> dict:
     label = str(cfg.label) if cfg.label else default_label(evaluator_cfg)
     evaluator = make_search_evaluator(data_cfg, evaluator_cfg, seed)
     check_evaluator_space(evaluator, space)
-    scores, seconds = score_networks(evaluator, list(frame["arch"]), desc=label)
+    out = Path(cfg.out) if cfg.out else Path("results") / "rank" / path.stem / label
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = PartialScores(beside(out, ".partial.json"),
+                            {"evaluator": evaluator_cfg, "data": data_cfg, "seed": seed})
+    if partial.scores:
+        print(f"{label}: {len(partial.scores)} networks scored by an earlier run are kept",
+              file=sys.stderr)
+    scores, seconds = score_networks(evaluator, list(frame["arch"]), desc=label,
+                                     done=partial.scores, on_score=partial.add)
     accuracy = frame["accuracy"].tolist()
     common = {"k": top_k, "resamples": resamples, "seed": seed}
     rows = [signal_row(label, scores, accuracy, seconds=sum(seconds) / len(seconds), **common)]
@@ -103,17 +147,16 @@ def rank(cfg: DictConfig) -> dict:
     ceiling = seed_ceiling(frame)  # over the networks scored, as the signal is
     rows.append({"signal": "ceiling (seed vs seed)", "kendall": ceiling["kendall"],
                  "spearman": ceiling["spearman"], "networks": ceiling["networks"]})
-    out = Path(cfg.out) if cfg.out else Path("results") / "rank" / path.stem / label
-    out.parent.mkdir(parents=True, exist_ok=True)
     per_network = frame[[c for c in ("name", "arch", "accuracy", "accuracy_std") if c in frame]]
     per_network = per_network.assign(score=scores, seconds=seconds)
-    per_network.to_csv(out.with_suffix(".csv"), index=False)
+    per_network.to_csv(beside(out, ".csv"), index=False)
     summary = {"ground_truth": str(path), "ground_truth_meta": truth.meta, "label": label,
                "evaluator": evaluator_cfg, "seed": seed, "networks": len(frame),
                "seed_noise": truth.seed_noise, "rows": rows,
                "command": "python -m nas.rank " + " ".join(sys.argv[1:]), "out": str(out)}
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    plot(out.with_suffix(".png"), frame, scores, rows[0], ceiling)
+    beside(out, ".json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    plot(beside(out, ".png"), frame, scores, rows[0], ceiling)
+    partial.remove()
     return summary
 
 

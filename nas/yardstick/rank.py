@@ -11,7 +11,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from nas.yardstick.metrics import kendall_tau, rank_scores
 
@@ -43,17 +43,32 @@ def signal_row(label: str, signal: Sequence[float], truth: Sequence[float], *, k
             f"top{scores.k}": scores.top_k, "networks": scores.n}
 
 
-def score_networks(evaluator, archs: Sequence[str], desc: str = "rank"
+def score_networks(evaluator, archs: Sequence[str], desc: str = "rank", *,
+                   done: dict[str, tuple[float, float]] | None = None,
+                   on_score: Callable[[str, float, float], None] | None = None
                    ) -> tuple[list[float], list[float]]:
-    """Each architecture's score from ``evaluator`` and the seconds it took."""
+    """Each architecture's score from ``evaluator`` and the seconds it took.
+
+    ``done`` holds (score, seconds) of architectures scored by an earlier, interrupted run with
+    the same settings: they are not scored again. ``on_score`` sees each new score as it comes,
+    so that a caller can save it at once.
+    """
     from tqdm import tqdm
 
     from nas.arch import decode
 
+    done = done or {}
     scores, seconds = [], []
     for arch in tqdm(archs, desc=desc, unit="net", file=sys.stderr,
                      disable=not sys.stderr.isatty()):
-        started = time.perf_counter()
-        scores.append(float(evaluator.evaluate(decode(arch)).val_accuracy))
-        seconds.append(time.perf_counter() - started)
+        if arch in done:
+            score, took = done[arch]
+        else:
+            started = time.perf_counter()
+            score = float(evaluator.evaluate(decode(arch)).val_accuracy)
+            took = time.perf_counter() - started
+            if on_score is not None:
+                on_score(arch, score, took)
+        scores.append(score)
+        seconds.append(took)
     return scores, seconds

@@ -94,3 +94,40 @@ def test_ground_truth_bad_settings_end_in_one_line(tmp_path, args, message):
     result = command("ground_truth", *args, f"out={tmp_path / 'gt.csv'}")
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_interrupted_ranking_keeps_its_scores_and_scores_only_the_rest(params_truth, tmp_path,
+                                                                            monkeypatch):
+    """A ranking killed after 5 networks, run again: 7 networks scored, the 5 kept."""
+    import nas.rank
+    from nas.cli import compose_config
+
+    real = nas.rank.make_search_evaluator
+    scored = []
+
+    class Counting:
+        def __init__(self, inner, stop_after):
+            self.inner, self.stop_after = inner, stop_after
+
+        def evaluate(self, spec):
+            if len(scored) == self.stop_after:
+                raise KeyboardInterrupt
+            scored.append(str(spec))
+            return self.inner.evaluate(spec)
+
+    out = tmp_path / "proxy-0.5score"  # a label with a dot keeps it in its file names
+    cfg = compose_config("rank", [f"ground_truth={params_truth}", "evaluator.score=params",
+                                  f"out={out}", "bootstrap=10"])
+    monkeypatch.setattr(nas.rank, "make_search_evaluator",
+                        lambda *a: Counting(real(*a), stop_after=5))
+    with pytest.raises(KeyboardInterrupt):
+        nas.rank.rank(cfg)
+    partial = json.loads((tmp_path / "proxy-0.5score.partial.json").read_text())
+    assert len(partial["scores"]) == 5
+    monkeypatch.setattr(nas.rank, "make_search_evaluator",
+                        lambda *a: Counting(real(*a), stop_after=None))
+    summary = nas.rank.rank(cfg)
+    assert len(scored) == 12 and len(set(scored)) == 12  # 5 + 7: none scored twice
+    assert summary["rows"][0]["kendall"] == pytest.approx(1.0)
+    assert (tmp_path / "proxy-0.5score.csv").is_file()
+    assert not (tmp_path / "proxy-0.5score.partial.json").exists()

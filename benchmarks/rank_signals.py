@@ -1,23 +1,30 @@
 """Every accuracy signal against one ground truth: the README's yardstick table.
 
     PYTHONPATH=. python benchmarks/rank_signals.py [--ground-truth FILE] [--space NAME]
-        [--signals macs,params,synflow,...] [--proxy 2:0.05,2:0.2] [--threads 1] [-- overrides]
+        [--signals macs,params,synflow,...] [--proxy 2:0.05,2:0.2] [--halving 3]
+        [--threads 1] [-- overrides]
 
 Each signal is one ``python -m nas.rank`` run (the same library call, the same outputs under
-results/rank/); the proxy budgets are ``epochs:train_fraction`` pairs of the stand-alone proxy.
-Prints a markdown table: signal | seconds per candidate | Kendall tau [95% interval] | Spearman
-| top-5 overlap, then MACs, params and the ceiling.
+results/rank/, resumable); the proxy budgets are ``epochs:train_fraction`` pairs of the
+stand-alone proxy, in ascending order. ``--halving ETA`` adds successive halving over those
+budgets (``nas.yardstick.halving``: computed from their scores and times, each rung trained from
+scratch). Prints a markdown table: signal | seconds per candidate | Kendall tau [95% interval] |
+Spearman | top-5 overlap, then MACs, params and the ceiling.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+import pandas as pd
 import torch
 
 from nas.cli import compose_config
 from nas.evaluate.zero_cost import SCORES
-from nas.rank import rank
+from nas.rank import beside, rank
+from nas.yardstick.halving import successive_halving
+from nas.yardstick.rank import signal_row
 
 
 def row_text(row: dict) -> str:
@@ -31,12 +38,25 @@ def row_text(row: dict) -> str:
             f"{row['spearman']:.3f} | {top} |")
 
 
+def halving_row(proxies: list[dict], eta: int) -> dict:
+    """Successive halving over the proxy budgets' per-network scores, as one signal row."""
+    frames = [pd.read_csv(beside(Path(summary["out"]), ".csv")) for summary in proxies]
+    order, seconds = successive_halving([f["score"].tolist() for f in frames],
+                                        [f["seconds"].tolist() for f in frames], eta=eta)
+    truth = frames[0]["accuracy"].tolist()
+    budgets = " > ".join(summary["label"].removeprefix("proxy-") for summary in proxies)
+    return signal_row(f"halving eta={eta} ({budgets})", order, truth, k=5,
+                      seconds=seconds / len(truth), resamples=1000, seed=0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ground-truth", default=None)
     parser.add_argument("--space", default="mobilenet_v3_small")
     parser.add_argument("--signals", default=",".join(SCORES))
     parser.add_argument("--proxy", default="", help="epochs:train_fraction pairs")
+    parser.add_argument("--halving", type=int, default=0, metavar="ETA",
+                        help="successive halving over the --proxy budgets, keeping 1/ETA")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("overrides", nargs="*", help="more nas.rank overrides, e.g. data=...")
     args = parser.parse_args()
@@ -50,14 +70,18 @@ def main() -> None:
         runs.append(["evaluator=proxy", f"evaluator.epochs={epochs}",
                      f"evaluator.train_fraction={fraction}"])
     summaries = [rank(compose_config("rank", base + overrides)) for overrides in runs]
+    rows = [summary["rows"][0] for summary in summaries]
+    proxies = [s for s in summaries if s["label"].startswith("proxy-")]
+    if args.halving and len(proxies) >= 2:
+        rows.append(halving_row(proxies, args.halving))
     first = summaries[0]
     print(f"{first['networks']} networks of {first['ground_truth']} "
           f"({first['ground_truth_meta'].get('budget')}); mean seed std "
           f"{first['seed_noise']:.2f} pts; this machine, {args.threads} thread(s)\n")
     print("| signal | s / candidate | Kendall tau [95%] | Spearman | top-5 |")
     print("| --- | --- | --- | --- | --- |")
-    for summary in summaries:
-        print(row_text(summary["rows"][0]))
+    for row in rows:
+        print(row_text(row))
     for row in first["rows"][1:]:
         print(row_text(row))
 

@@ -5,8 +5,8 @@ table (``python -m nas.ground_truth``, or NAS-Bench-Macro's); the scores are com
 table's mean accuracy by Kendall tau (with a bootstrap 95% interval), Spearman and top-k overlap,
 and printed beside MACs, params and the table's own seed-to-seed agreement (the ceiling).
 Writes the per-network scores (CSV), the summary (JSON) and a scatter plot. Scores are saved as
-they come (``<out>.partial.json``): a killed run, rerun with the same settings, scores only the
-networks it had not reached.
+they come (``<out>.scores.json``, valid for the same evaluator, data and seed): a killed run, or
+a rerun against a ground truth that has grown since, scores only the networks not yet scored.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def plot(path: Path, truth: pd.DataFrame, scores: list[float], row: dict, ceilin
     plt.close(figure)
 
 
-class PartialScores:
+class SavedScores:
     """Scores saved one network at a time, valid only for the settings that made them."""
 
     def __init__(self, path: Path, settings: dict) -> None:
@@ -95,9 +95,6 @@ class PartialScores:
         self.scores[arch] = (score, seconds)
         atomic_write(self.path, json.dumps({"settings": self.settings,
                                             "scores": self.scores}) + "\n")
-
-    def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 def format_table(rows: list[dict]) -> str:
@@ -130,13 +127,13 @@ def rank(cfg: DictConfig) -> dict:
     check_evaluator_space(evaluator, space)
     out = Path(cfg.out) if cfg.out else Path("results") / "rank" / path.stem / label
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = PartialScores(beside(out, ".partial.json"),
+    saved = SavedScores(beside(out, ".scores.json"),
                             {"evaluator": evaluator_cfg, "data": data_cfg, "seed": seed})
-    if partial.scores:
-        print(f"{label}: {len(partial.scores)} networks scored by an earlier run are kept",
-              file=sys.stderr)
+    kept = sum(arch in saved.scores for arch in frame["arch"])
+    if kept:
+        print(f"{label}: {kept} networks scored by an earlier run are kept", file=sys.stderr)
     scores, seconds = score_networks(evaluator, list(frame["arch"]), desc=label,
-                                     done=partial.scores, on_score=partial.add)
+                                     done=saved.scores, on_score=saved.add)
     accuracy = frame["accuracy"].tolist()
     common = {"k": top_k, "resamples": resamples, "seed": seed}
     rows = [signal_row(label, scores, accuracy, seconds=sum(seconds) / len(seconds), **common)]
@@ -156,7 +153,6 @@ def rank(cfg: DictConfig) -> dict:
                "command": "python -m nas.rank " + " ".join(sys.argv[1:]), "out": str(out)}
     beside(out, ".json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     plot(beside(out, ".png"), frame, scores, rows[0], ceiling)
-    partial.remove()
     return summary
 
 

@@ -98,7 +98,8 @@ def test_ground_truth_bad_settings_end_in_one_line(tmp_path, args, message):
 
 def test_an_interrupted_ranking_keeps_its_scores_and_scores_only_the_rest(params_truth, tmp_path,
                                                                             monkeypatch):
-    """A ranking killed after 5 networks, run again: 7 networks scored, the 5 kept."""
+    """A ranking killed after 5 networks, run again: 7 networks scored, the 5 kept; a third
+    run scores nothing."""
     import nas.rank
     from nas.cli import compose_config
 
@@ -122,12 +123,13 @@ def test_an_interrupted_ranking_keeps_its_scores_and_scores_only_the_rest(params
                         lambda *a: Counting(real(*a), stop_after=5))
     with pytest.raises(KeyboardInterrupt):
         nas.rank.rank(cfg)
-    partial = json.loads((tmp_path / "proxy-0.5score.partial.json").read_text())
-    assert len(partial["scores"]) == 5
+    saved = json.loads((tmp_path / "proxy-0.5score.scores.json").read_text())
+    assert len(saved["scores"]) == 5
     monkeypatch.setattr(nas.rank, "make_search_evaluator",
                         lambda *a: Counting(real(*a), stop_after=None))
     summary = nas.rank.rank(cfg)
     assert len(scored) == 12 and len(set(scored)) == 12  # 5 + 7: none scored twice
     assert summary["rows"][0]["kendall"] == pytest.approx(1.0)
     assert (tmp_path / "proxy-0.5score.csv").is_file()
-    assert not (tmp_path / "proxy-0.5score.partial.json").exists()
+    nas.rank.rank(cfg)  # everything kept: nothing scored again
+    assert len(scored) == 12

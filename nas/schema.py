@@ -397,7 +397,7 @@ class NetAdaptVerb(NetAdaptStage):
     data: Any = None
     evaluator: Any = None
     arch: str = MISSING
-    final_train: bool = True
+    final_train: bool | None = None  # null: only with the proxy evaluator
     seed: int = 0
     device: str = "cpu"
     threads: int | None = None

@@ -8,8 +8,10 @@ loses only the trainings in flight. Several workers (processes, ``threads`` each
 next unfinished training from one queue, so a worker that drew small networks does not sit idle
 while another trains the largest; two 1-thread processes train small 28x28 networks faster on 2
 cores than one 2-thread process. Workers start with the malloc thresholds that keep depthwise
-convs from page-faulting (``nas.hardware.child``; 15% faster training measured here). After every finished training the table (``table.py``'s format) is
-rewritten from what has finished.
+convs from page-faulting (``nas.hardware.child``; 15% faster training measured here). After
+every finished training the table (``table.py``'s format) is rewritten from what has finished.
+``nas.experiment``'s final trainings (found networks beside the references, at the ground
+truth's budget) use the same machinery (``label``, ``source``, the settings compared).
 """
 
 from __future__ import annotations

@@ -227,8 +227,11 @@ def _step(state, model, candidates: list[Proposal], tuner, settings, run_dir):
     for index, proposal in enumerate(bar):
         child = tuner.inherit(model, proposal.spec)
         inherited = tuner.accuracy(child)
-        tuner.finetune(child, settings.steps_per_proposal, settings.seed + step)
-        finetuned = tuner.accuracy(child)
+        if settings.steps_per_proposal > 0:
+            tuner.finetune(child, settings.steps_per_proposal, settings.seed + step)
+            finetuned = tuner.accuracy(child)
+        else:  # nothing changed the weights: scoring them again would only cost time
+            finetuned = inherited
         # MobileNetV3's criterion: accuracy change per latency change (both measured here).
         score = (finetuned - state.accuracy) / (state.latency_ms - proposal.latency_ms)
         rows.append(_row(step, index, proposal.kind, proposal.layer, proposal.old_width,

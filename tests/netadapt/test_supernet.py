@@ -132,3 +132,20 @@ def test_a_zero_cost_score_ranks_proposals_by_their_architecture(seed, tmp_path)
     # nothing is fine-tuned: the score after "fine-tuning" is the inherited one
     assert (moves["accuracy_inherited"] == moves["accuracy_finetuned"]).all()
     assert moves["accuracy_finetuned"].nunique() > 1  # the score tells proposals apart
+
+
+def test_the_command_takes_the_supernet_as_a_one_word_evaluator(supernet_file, seed, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-m", "nas.netadapt", f"arch={seed}", "target_ms=4.5",
+         "evaluator=supernet", f"evaluator.path={supernet_file}", "evaluator.bn_images=64",
+         "val_images=200", "steps_per_proposal=0", "delta_fraction=0.1", "max_steps=1",
+         "threads=1", f"run_dir={tmp_path}"],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads((tmp_path / "final.json").read_text())
+    assert report["steps"] == 1 and "final" not in report  # no proxy recipe: not retrained
+    assert json.loads((tmp_path / STATE_NAME).read_text())["source"].startswith("supernet:")

@@ -316,11 +316,20 @@ class NetAdaptStage:
 
 @dataclass
 class Compare:
-    """An experiment's ``compare:``: the networks trained beside the found ones."""
+    """An experiment's ``compare:``: the final stand-alone trainings (``nas.experiment.final``)
+    of the found networks and of the references trained beside them, at the ground truth's
+    budget."""
 
     networks: list[str] = MISSING
     seeds: list[int] = MISSING
     exclude_from_seed: list[str] = field(default_factory=list)
+    epochs: int = MISSING
+    train_fraction: float = 1.0
+    workers: int = 2
+    threads: int | None = 1
+    # also train the best network within the first N candidates of the search, per N
+    best_within: list[int] = field(default_factory=list)
+    recipe: Any = None  # conf/evaluator/proxy.yaml, typed by its own schema there
 
 
 # --- each verb's top level --------------------------------------------------------------------
@@ -397,7 +406,7 @@ class NetAdaptVerb(NetAdaptStage):
     data: Any = None
     evaluator: Any = None
     arch: str = MISSING
-    final_train: bool = True
+    final_train: bool | None = None  # null: only with the proxy evaluator
     seed: int = 0
     device: str = "cpu"
     threads: int | None = None

@@ -8,41 +8,51 @@ Howard et al. 2019 ("Searching for MobileNetV3", Sec. 4) found their networks in
 2. NetAdapt (Yang et al. 2018) from the best-reward network toward a latency target
    (``nas.netadapt``; results in ``<run_dir>/netadapt/``).
 
-Then every found network and the published ones (``compare.networks``) are trained from scratch
-with the evaluator's recipe for each seed of ``compare.seeds``, and measured in the same run:
-accuracy on the proxy task, MACs, params, predicted latency (``<run_dir>/compare.csv``,
-``report.md``, ``compare.png``). Each stage is resumable: the same command continues a killed run.
+Both stages score networks with any evaluator (``evaluator=proxy|supernet|zero_cost``; with a
+supernet, NetAdapt's proposals take the supernet's weights, ``nas.netadapt.supernet``). Then
+every found network and the published ones (``compare.networks``) are trained stand-alone at
+the ground truth's budget on every seed of ``compare.seeds`` (``nas.experiment.final``: one
+resumable training at a time, worker processes), and the report reads the result with its
+noise (``nas.experiment.compare``). Everything the run will need is checked before the search
+starts (``nas.experiment.checks``). Each stage is resumable: the same command continues.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import shlex
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from nas.arch import PRESETS, ArchSpec, decode, resolve_arch
-from nas.cli import as_number
-from nas.cost import arch_cost
+from nas.arch import ArchSpec, SearchSpace, decode
 from nas.errors import NasError
-from nas.experiment.report import write_experiment_report
-from nas.netadapt.adapt import NetAdaptSettings, netadapt
+from nas.experiment.checks import Prepared, preflight, resolve_network
+from nas.experiment.compare import summarise, verdicts
+from nas.experiment.curves import (
+    best_within,
+    candidates,
+    growth_table,
+    load_trials,
+    reference_reward,
+)
+from nas.experiment.final import Network, plan_final, run_final, slug
+from nas.experiment.report import latency_label, write_experiment_report
+from nas.io import atomic_write
+from nas.netadapt.adapt import NetAdaptResult, netadapt
 
 USAGE = """usage: python -m nas.experiment experiment=mobilenet_v3_large|mobilenet_v3_small
-       [search.n_trials=..] [netadapt.target_ms=..] [compare.seeds=[0,1,2]] [run_dir=..]
-Runs the search (MnasNet reward), NetAdapt from its best network, and the comparison report."""
+       [evaluator=proxy|supernet|zero_cost] [search.n_trials=..] [netadapt.target_ms=..]
+       [compare.seeds=[0,1,2]] [compare.epochs=3] [compare.workers=2] [run_dir=..]
+Runs the search (MnasNet reward), NetAdapt from its best network, the final stand-alone
+trainings and the report; the same command continues a stopped run."""
 
-COMPARE_NAME = "compare.csv"
-
-
-def resolve_network(entry: str) -> ArchSpec:
-    """``preset``, ``preset:width`` (``mobilenet_v2:0.35``) or an architecture string."""
-    name, _, width = str(entry).partition(":")
-    if name in PRESETS and width:
-        return resolve_arch(name, width=as_number(width, float, f"width of {entry}"))
-    return resolve_arch(str(entry))
+__all__ = ["USAGE", "best_by_reward", "main", "resolve_network", "summarise", "verdicts"]
 
 
 def best_by_reward(trials: pd.DataFrame, exclude: list[str]) -> pd.Series:
@@ -54,106 +64,92 @@ def best_by_reward(trials: pd.DataFrame, exclude: list[str]) -> pd.Series:
     return rows.loc[rows["reward"].idxmax()]
 
 
-def run_stage_search(cfg: DictConfig, run_dir: Path) -> pd.Series:
+def run_stage_search(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
+    """The search, in this process or (``search.n_workers`` > 1) in worker processes given
+    this command's overrides and the search's own run directory."""
+    from nas.search.__main__ import cfg_overrides
     from nas.search.__main__ import main as search_main
 
+    search_dir = run_dir / "search"
     search_cfg = copy.deepcopy(cfg)
-    search_cfg.run_dir = str(run_dir / "search")
+    search_cfg.run_dir = str(search_dir)
     search_cfg.report = True
-    search_main(search_cfg)
-    trials = pd.read_csv(run_dir / "search" / "trials.csv", keep_default_na=False,
-                         na_values={"reward": [""], "number": [""]})
-    trials["reward"] = pd.to_numeric(trials["reward"], errors="coerce")
-    trials["evaluated"] = trials["evaluated"].astype(str) == "True"
-    return best_by_reward(trials, list(cfg.compare.exclude_from_seed))
+    own = [arg for arg in cfg_overrides() if not arg.startswith("run_dir=")]
+    search_main(search_cfg, worker_args=[*own, f"run_dir={search_dir}"])
+    return load_trials(search_dir / "trials.csv")
 
 
-def run_stage_netadapt(cfg: DictConfig, seed_spec: ArchSpec, hardware, run_dir: Path):
-    from nas.netadapt.__main__ import make_tuner, settings_from
+def run_stage_netadapt(cfg: DictConfig, seed_spec: ArchSpec, hardware, run_dir: Path,
+                       prepared: Prepared) -> NetAdaptResult:
+    from nas.netadapt.tuning import make_tuner
 
-    netadapt_cfg = OmegaConf.merge(
-        {"seed": cfg.seed, "device": cfg.get("device") or "cpu", "data": cfg.data,
-         "evaluator": cfg.evaluator},
-        cfg.netadapt,
-    )
-    settings: NetAdaptSettings = settings_from(netadapt_cfg)
-    return netadapt(seed_spec, latency=hardware.predict_ms, tuner=make_tuner(netadapt_cfg),
-                    settings=settings, run_dir=run_dir / "netadapt", hardware=hardware.name)
-
-
-def measure(networks: dict[str, tuple[str, ArchSpec]], cfg: DictConfig, hardware,
-            seeds: list[int], path: Path) -> pd.DataFrame:
-    """Train each network from scratch per seed (cached in ``path``); costs and latency."""
-    from nas.evaluate import make_evaluator
-
-    data_cfg = OmegaConf.to_container(cfg.data)
-    evaluator_cfg = OmegaConf.to_container(cfg.evaluator)
-    done = pd.read_csv(path) if path.exists() else \
-        pd.DataFrame(columns=["network", "arch", "seed"])
-    rows = done.to_dict("records")
-    for name, (role, spec) in networks.items():
-        cost = arch_cost(spec)
-        for seed in seeds:
-            arch = str(spec)
-            if ((done["arch"] == arch) & (done["seed"] == seed)).any():
-                if not ((done["network"] == name) & (done["arch"] == arch)).any():
-                    cached = done[(done["arch"] == arch) & (done["seed"] == seed)].iloc[0]
-                    rows.append(dict(cached) | {"network": name, "role": role})
-                continue
-            print(f"compare: training {name} (seed {seed})", flush=True)
-            result = make_evaluator(data_cfg, evaluator_cfg, seed).evaluate(spec)
-            rows.append({
-                "network": name, "role": role, "seed": seed,
-                "val_accuracy": result.val_accuracy,
-                "test_accuracy": getattr(result, "test_accuracy", None),
-                "train_seconds": result.train_seconds, "epochs": result.epochs,
-                "macs": cost.macs, "params": cost.params,
-                "latency_ms": hardware.predict_ms(spec), "arch": arch,
-            })
-            pd.DataFrame(rows).to_csv(path, index=False)  # one finished training at a time
-    frame = pd.DataFrame(rows)
-    wanted = {(name, str(spec)) for name, (_, spec) in networks.items()}
-    keep = [(name, arch) in wanted for name, arch in zip(frame["network"], frame["arch"])]
-    return frame[pd.Series(keep, index=frame.index) & frame["seed"].isin(seeds)]
+    stage = cfg.netadapt
+    tuner = make_tuner(data_cfg=OmegaConf.to_container(cfg.data),
+                       evaluator_cfg=OmegaConf.to_container(cfg.evaluator), seed_spec=seed_spec,
+                       finetune_lr=stage.finetune_lr,
+                       finetune_batch_size=stage.finetune_batch_size,
+                       train_images=stage.train_images, val_images=stage.val_images,
+                       seed=cfg.seed, device=str(cfg.get("device") or "cpu"))
+    return netadapt(seed_spec, latency=hardware.predict_ms, tuner=tuner,
+                    settings=prepared.netadapt, run_dir=run_dir / "netadapt",
+                    hardware=hardware.name)
 
 
-def summarise(measured: pd.DataFrame) -> pd.DataFrame:
-    """One row per network: mean and spread of accuracy over seeds, costs, latency."""
-    accuracy = "test_accuracy" if measured["test_accuracy"].notna().all() else "val_accuracy"
-    grouped = measured.groupby(["network", "role", "arch"], sort=False)
-    table = grouped.agg(accuracy=(accuracy, "mean"), accuracy_std=(accuracy, "std"),
-                        seeds=("seed", "count"), macs=("macs", "first"),
-                        params=("params", "first"), latency_ms=("latency_ms", "first"))
-    table.attrs["accuracy_kind"] = accuracy
-    return table.reset_index()
+def final_networks(best: pd.Series, adapted: NetAdaptResult, rows: pd.DataFrame,
+                   prepared: Prepared, best_counts: list[int]) -> list[Network]:
+    """The found networks (search best; after NetAdapt; the best within the first N
+    candidates, when asked) and the references; a network already listed is not repeated."""
+    where = best["reference"] or f"trial {int(best['number'])}"
+    networks = [Network("search_best", f"search best ({where})", "found: search",
+                        decode(best["arch"]))]
+    if adapted.steps > 0:  # otherwise the search's network already met the target
+        networks.append(Network("search_netadapt", "search + NetAdapt", "found: NetAdapt",
+                                adapted.spec))
+    for n in best_counts:
+        row = best_within(rows, n)
+        if row is not None:
+            networks.append(Network(f"best_within_{n}",
+                                    f"best of the first {n} (trial {int(row['number'])})",
+                                    "found: first N", decode(row["arch"])))
+    references = [Network(slug(entry), entry, "reference", spec)
+                  for entry, spec in prepared.references.items()]
+    return _unique(networks) + references  # a reference is kept even when a found one equals it
 
 
-def verdicts(table: pd.DataFrame, reference: str) -> list[str]:
-    """For each found network: where it stands against the reference's trade-off."""
-    ref = table[table["network"] == reference].iloc[0]
-    lines = []
-    for _, row in table[table["role"] != "reference"].iterrows():
-        faster = row["latency_ms"] <= ref["latency_ms"]
-        better = row["accuracy"] >= ref["accuracy"]
-        if faster and better:
-            verdict = "dominates the reference (at least as fast and as accurate)"
-        elif faster or better:
-            verdict = ("on the reference's trade-off frontier: "
-                       + ("faster but less accurate" if faster else "more accurate but slower"))
-        else:
-            verdict = "WORSE on both axes than the reference"
-        spread = max(_std(row), _std(ref))
-        noise = (f" The accuracy gap ({row['accuracy'] - ref['accuracy']:+.4f}) is within the "
-                 f"seed spread ({spread:.4f}): not a measurable difference."
-                 if abs(row["accuracy"] - ref["accuracy"]) <= spread else "")
-        lines.append(f"- **{row['network']}**: {row['latency_ms']:.1f} ms vs "
-                     f"{ref['latency_ms']:.1f} ms, accuracy {row['accuracy']:.4f} vs "
-                     f"{ref['accuracy']:.4f}: {verdict}.{noise}")
-    return lines
+def _unique(networks: list[Network]) -> list[Network]:
+    unique, seen = [], set()
+    for network in networks:
+        if str(network.spec) in seen:
+            print(f"final: {network.label} is a network already listed; trained once",
+                  file=sys.stderr)
+            continue
+        seen.add(str(network.spec))
+        unique.append(network)
+    return unique
 
 
-def _std(row: pd.Series) -> float:
-    return 0.0 if pd.isna(row["accuracy_std"]) else float(row["accuracy_std"])
+TIMINGS_NAME = "timings.json"
+LIMIT_MINUTES = 90  # the issue's limit for search + NetAdapt on this CPU
+
+
+@contextlib.contextmanager
+def timed(run_dir: Path, stage: str):
+    """Add the stage's wall seconds to ``timings.json``: summed over every invocation of the
+    command (a resumed run's stages count what each invocation spent)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        path = run_dir / TIMINGS_NAME
+        timings = json.loads(path.read_text()) if path.is_file() else {}
+        timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - started, 1)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(timings, indent=1) + "\n")
+
+
+def command_line() -> str:
+    return "python -m nas.experiment " + " ".join(shlex.quote(a) for a in sys.argv[1:]
+                                                   if a != "--cfg")
 
 
 def main(cfg: DictConfig) -> None:
@@ -161,31 +157,57 @@ def main(cfg: DictConfig) -> None:
 
     from nas.hardware import load_hardware
     from nas.netadapt.__main__ import set_threads
+    from nas.search.evaluators import evaluator_kind
 
     name = OmegaConf.select(cfg, "experiment.name", default=None)
-    if not name or OmegaConf.select(cfg, "netadapt", default=None) is None:
+    if not name or OmegaConf.select(cfg, "netadapt", default=None) is None \
+            or OmegaConf.select(cfg, "compare", default=None) is None:
         raise NasError("give experiment=mobilenet_v3_large or experiment=mobilenet_v3_small")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     set_threads(cfg.get("threads"))
     run_dir = Path(cfg.run_dir or f"results/{name}")
     hardware = load_hardware(OmegaConf.to_container(cfg.hardware))
-    best = run_stage_search(cfg, run_dir)
+    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    prepared = preflight(cfg, space, hardware.predict_ms, run_dir)
+    reference = str(cfg.experiment.reference)
+    exclude = list(cfg.compare.exclude_from_seed)
+
+    with timed(run_dir, "search"):
+        trials = run_stage_search(cfg, run_dir)
+    best = best_by_reward(trials, exclude)
     seed_spec = decode(best["arch"])
     print(f"search: best reward {best['reward']:.4f} "
-          f"({best['reference'] or 'trial ' + str(best['number'])}), NetAdapt starts there")
-    adapted = run_stage_netadapt(cfg, seed_spec, hardware, run_dir)
-    found_name = f"search best ({best['reference']})" if best["reference"] else "search best"
-    networks = {found_name: ("found: search", seed_spec)}
-    if adapted.steps > 0:  # otherwise the search's network already met the target
-        networks["search + NetAdapt"] = ("found: NetAdapt", adapted.spec)
-    for entry in cfg.compare.networks:
-        networks[str(entry)] = ("reference", resolve_network(entry))
-    seeds = list(cfg.compare.seeds)  # typed by nas.schema.Compare
-    measured = measure(networks, cfg, hardware, seeds, run_dir / COMPARE_NAME)
+          f"({best['reference'] or 'trial ' + str(int(best['number']))}), NetAdapt starts there")
+    with timed(run_dir, "netadapt"):
+        adapted = run_stage_netadapt(cfg, seed_spec, hardware, run_dir, prepared)
+
+    rows = candidates(trials, exclude)
+    networks = final_networks(best, adapted, rows, prepared, list(cfg.compare.best_within))
+    plan = plan_final(networks, prepared.final, command_line())
+    with timed(run_dir, "final"):
+        frame = run_final(run_dir, plan, workers=cfg.compare.workers,
+                          threads=cfg.compare.threads)
+    latency = {n.name: hardware.predict_ms(n.spec) for n in networks}
+    table = summarise(frame, latency, {n.name: n.label for n in networks})
+    _, error = latency_label(hardware)
+    found = verdicts(table, slug(reference), error)
+    kind = evaluator_kind(OmegaConf.to_container(cfg.evaluator))
+    search = {"best": best, "rows": rows, "growth": growth_table(rows), "evaluator": kind,
+              "reference_reward": reference_reward(trials, reference),
+              "timings": json.loads((run_dir / TIMINGS_NAME).read_text()),
+              "limit_minutes": LIMIT_MINUTES}
     written = write_experiment_report(
-        run_dir, summarise(measured), reference=str(cfg.experiment.reference),
-        hardware=hardware, adapted=adapted, search_best=best, cfg=cfg)
+        run_dir, table=table, found=found, reference=reference, hardware=hardware,
+        adapted=adapted, search=search, final=_final_sizes(run_dir, prepared.final), cfg=cfg,
+        command=command_line())
     print(f"report: {written}")
-    print(json.dumps({"report": str(written), "netadapt": adapted.message}))
+    print(json.dumps({"report": str(written), "netadapt": adapted.message,
+                      "beats_reference": [v.label for v in found if v.beats]}))
 
 
+def _final_sizes(run_dir: Path, settings: dict) -> dict:
+    """The plan's settings and how many images the trainings saw (from a finished run)."""
+    runs = sorted((run_dir / "final" / "runs").glob("*.json"))
+    record = json.loads(runs[0].read_text()) if runs else {}
+    return settings | {"train_images": record.get("train_images", 0),
+                       "val_images": record.get("val_images", 0)}

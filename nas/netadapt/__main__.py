@@ -1,6 +1,9 @@
 """``python -m nas.netadapt arch=<seed> target_ms=<ms> [hardware=pixel] [steps_per_proposal=T]
-[run_dir=DIR]``: shrink a network with NetAdapt until it meets a latency target, then train
-the result from scratch. Rerunning the same command continues after the last finished step."""
+[evaluator=proxy|supernet|zero_cost] [run_dir=DIR]``: shrink a network with NetAdapt until it
+meets a latency target, then (with the proxy) train the result from scratch. With
+``evaluator=supernet evaluator.path=FILE`` the seed and every proposal take the supernet's
+weights (``nas.netadapt.supernet``). Rerunning the same command continues after the last
+finished step."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from nas.arch import PRESETS, ArchSpec, resolve_arch
 from nas.cli import run
 from nas.cost import arch_cost
+from nas.errors import NasError
 from nas.netadapt.adapt import NetAdaptResult, NetAdaptSettings, netadapt
 
 FINAL_NAME = "final.json"
@@ -25,24 +29,30 @@ def settings_from(cfg: DictConfig) -> NetAdaptSettings:
                             max_steps=cfg.max_steps, seed=cfg.seed)
 
 
-def make_tuner(cfg: DictConfig):
-    from nas.evaluate import Recipe
-    from nas.netadapt.tuning import ProxyTuner
+def make_tuner(cfg: DictConfig, seed_spec: ArchSpec):
+    """The tuner of ``cfg.evaluator`` (proxy, supernet or a weight-free score)."""
+    from nas.netadapt.tuning import make_tuner as tuner_for
 
-    known = set(Recipe.names())
-    evaluator = {k: v for k, v in OmegaConf.to_container(cfg.evaluator).items() if k in known}
-    evaluator["lr"] = cfg.finetune_lr
-    if cfg.get("finetune_batch_size") is not None:
-        evaluator["batch_size"] = cfg.finetune_batch_size
-    recipe = Recipe(**evaluator)
-    return ProxyTuner(
-        data_config=OmegaConf.to_container(cfg.data),
-        recipe=recipe,
-        train_images=cfg.train_images,
-        val_images=cfg.val_images,
-        seed=cfg.seed,
-        device=str(cfg.get("device") or "cpu"),
-    )
+    return tuner_for(data_cfg=OmegaConf.to_container(cfg.data),
+                     evaluator_cfg=OmegaConf.to_container(cfg.evaluator), seed_spec=seed_spec,
+                     finetune_lr=cfg.finetune_lr,
+                     finetune_batch_size=cfg.get("finetune_batch_size"),
+                     train_images=cfg.train_images, val_images=cfg.val_images, seed=cfg.seed,
+                     device=str(cfg.get("device") or "cpu"))
+
+
+def final_training(cfg: DictConfig) -> bool:
+    """Whether to train the result from scratch: null means "when the evaluator trains"."""
+    from nas.search.evaluators import evaluator_kind
+
+    kind = evaluator_kind(OmegaConf.to_container(cfg.evaluator))
+    if cfg.final_train is None:
+        return kind == "proxy"
+    if cfg.final_train and kind != "proxy":
+        raise NasError(f"final_train=true trains the result with the proxy evaluator's recipe; "
+                       f"evaluator={kind} has none: give final_train=false (then train the "
+                       "result with python -m nas.train arch=...)")
+    return bool(cfg.final_train)
 
 
 def default_run_dir(arch: str, hardware: str) -> Path:
@@ -91,15 +101,16 @@ def main(cfg: DictConfig) -> dict:
     set_threads(cfg.get("threads"))
     seed_spec = resolve_arch(str(cfg.arch))
     settings = settings_from(cfg)
+    train_result = final_training(cfg)
     hardware = load_hardware(OmegaConf.to_container(cfg.hardware))
     run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(str(cfg.arch), hardware.name)
-    result = netadapt(seed_spec, latency=hardware.predict_ms, tuner=make_tuner(cfg),
+    result = netadapt(seed_spec, latency=hardware.predict_ms, tuner=make_tuner(cfg, seed_spec),
                       settings=settings, run_dir=run_dir, hardware=hardware.name)
     if result.steps == 0:
         return {"message": result.message}
     report = summary(result, hardware, seed_spec)
     final_path = run_dir / FINAL_NAME
-    if result.reached and cfg.final_train:
+    if result.reached and train_result:
         previous = json.loads(final_path.read_text()) if final_path.exists() else {}
         if previous.get("arch") == report["arch"] and "final" in previous:
             report["final"] = previous["final"]  # a rerun of a finished run trains nothing

@@ -4,13 +4,15 @@ From a trained seed network, each step:
 
 1. makes one proposal per shrinkable width (``proposals``): each cuts the predicted latency by
    at least ``delta`` = ``delta_fraction`` x the seed's latency (the paper: 0.01);
-2. builds each proposal, inherits the current network's weights truncated to its widths
-   (``truncate_weights``), and fine-tunes it for ``steps_per_proposal`` (T) steps, every proposal
-   of a step on the same batches;
+2. builds each proposal, inherits weights (the ``Tuner`` says whence: the current network's
+   truncated to its widths, ``truncate_weights``, when the proposals are trained on the proxy;
+   the supernet's slices when a supernet scores them, ``nas.netadapt.supernet``), and fine-tunes
+   it for ``steps_per_proposal`` (T) steps, every proposal of a step on the same batches;
 3. keeps the proposal with the largest ``delta accuracy / |delta latency|`` (MobileNetV3's
    change: the original NetAdapt kept the most accurate proposal);
 
 until the latency meets the target. The entry point then trains the result from scratch.
+A tuner without weights (a zero-cost score) scores each proposal's architecture instead.
 
 Every proposal of every finished step is a row of ``steps.csv`` in the run directory; the kept
 network's weights are ``current.pt`` and ``state.json`` records the finished step. A killed run
@@ -33,7 +35,6 @@ from tqdm import tqdm
 
 from nas.arch import ArchSpec, decode
 from nas.errors import NasError
-from nas.netadapt.inherit import truncate_weights
 from nas.netadapt.proposals import LatencyFn, Proposal, proposals, smallest
 
 LOG_NAME = "steps.csv"
@@ -51,9 +52,24 @@ class NetAdaptError(NasError):
 
 
 class Tuner(Protocol):
-    """How NetAdapt builds, fine-tunes and scores networks on the proxy task."""
+    """How NetAdapt gets, fine-tunes and scores networks (``nas.netadapt.tuning``).
 
-    def build(self, spec: ArchSpec) -> nn.Module: ...
+    ``source`` names where the weights come from ("proxy", "supernet:FILE", ...): a run
+    directory is only continued by a tuner of the same source."""
+
+    source: str
+
+    def build(self, spec: ArchSpec) -> nn.Module:
+        """``spec``'s network, for a checkpoint's weights to be loaded into (a rerun)."""
+
+    def seed_network(self, spec: ArchSpec, settings: NetAdaptSettings) -> nn.Module:
+        """The seed, ready to be scored: trained on the proxy, or inherited and fine-tuned."""
+
+    def inherit(self, model: nn.Module, spec: ArchSpec) -> nn.Module:
+        """A proposal's network before fine-tuning, from the current network ``model``."""
+
+    def describe(self, settings: NetAdaptSettings) -> str:
+        """One line on how the seed and the proposals get their weights."""
 
     def finetune(self, model: nn.Module, steps: int, seed: int) -> None: ...
 
@@ -102,6 +118,7 @@ class _State:
     seed_latency_ms: float
     delta_ms: float
     hardware: str
+    source: str = "proxy"  # the tuner's: runs before this field were all proxy-trained
 
     def save(self, run_dir: Path) -> None:
         path = run_dir / STATE_NAME
@@ -148,15 +165,14 @@ def netadapt(seed_spec: ArchSpec, *, latency: LatencyFn, tuner: Tuner,
 
 
 def _start(seed_spec, seed_latency, latency, tuner, settings, run_dir, hardware, log):
-    """Train the seed on the proxy (NetAdapt starts from a trained network); step 0."""
-    log(f"seed: {seed_latency:.2f} ms; training it for {settings.seed_steps} steps")
-    model = tuner.build(seed_spec)
-    tuner.finetune(model, settings.seed_steps, settings.seed)
+    """The seed network (NetAdapt starts from a trained network); step 0."""
+    log(f"seed: {seed_latency:.2f} ms; {tuner.describe(settings)}")
+    model = tuner.seed_network(seed_spec, settings)
     accuracy = tuner.accuracy(model)
     row = _row(0, 0, "seed", "-", 0, 0, seed_latency, seed_latency, float("nan"), float("nan"),
                accuracy, float("nan"), True, seed_spec)
     state = _State(0, str(seed_spec), seed_latency, accuracy, str(seed_spec), seed_latency,
-                   settings.delta_fraction * seed_latency, hardware)
+                   settings.delta_fraction * seed_latency, hardware, tuner.source)
     _commit(run_dir, [row], model, state, first=True)
     log(f"step 0: seed accuracy {accuracy:.4f}")
     return state, model
@@ -166,6 +182,9 @@ def _resume(state, seed_spec, hardware, tuner, run_dir, log):
     if state.seed_arch != str(seed_spec) or state.hardware != hardware:
         raise NetAdaptError(f"{run_dir} holds a run from another seed or hardware "
                             f"({state.seed_arch} on {state.hardware!r}); give another run_dir")
+    if state.source != tuner.source:
+        raise NetAdaptError(f"{run_dir} holds a run whose proposals were scored by "
+                            f"{state.source!r}, not {tuner.source!r}; give another run_dir")
     log_path = run_dir / LOG_NAME
     rows = pd.read_csv(log_path)
     rows[rows["step"] <= state.step].to_csv(log_path, index=False)  # drop an unfinished step
@@ -206,10 +225,13 @@ def _step(state, model, candidates: list[Proposal], tuner, settings, run_dir):
     bar = tqdm(candidates, desc=f"step {step}", unit="proposal", leave=False,
                disable=not sys.stderr.isatty())
     for index, proposal in enumerate(bar):
-        child = truncate_weights(model, tuner.build(proposal.spec))
+        child = tuner.inherit(model, proposal.spec)
         inherited = tuner.accuracy(child)
-        tuner.finetune(child, settings.steps_per_proposal, settings.seed + step)
-        finetuned = tuner.accuracy(child)
+        if settings.steps_per_proposal > 0:
+            tuner.finetune(child, settings.steps_per_proposal, settings.seed + step)
+            finetuned = tuner.accuracy(child)
+        else:  # nothing changed the weights: scoring them again would only cost time
+            finetuned = inherited
         # MobileNetV3's criterion: accuracy change per latency change (both measured here).
         score = (finetuned - state.accuracy) / (state.latency_ms - proposal.latency_ms)
         rows.append(_row(step, index, proposal.kind, proposal.layer, proposal.old_width,
@@ -222,7 +244,7 @@ def _step(state, model, candidates: list[Proposal], tuner, settings, run_dir):
     proposal, child, finetuned = best
     rows[best_index]["kept"] = True
     new_state = _State(step, str(proposal.spec), proposal.latency_ms, finetuned, state.seed_arch,
-                       state.seed_latency_ms, state.delta_ms, state.hardware)
+                       state.seed_latency_ms, state.delta_ms, state.hardware, state.source)
     _commit(run_dir, rows, child, new_state)
     return new_state, child
 

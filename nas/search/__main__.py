@@ -48,7 +48,9 @@ def default_run_dir(cfg: DictConfig, space: SearchSpace, hardware) -> Path:
     return Path("results") / f"{name}-{hardware.name if hardware is not None else 'nohw'}"
 
 
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig, worker_args: list[str] | None = None) -> None:
+    """``worker_args``: the overrides ``search.n_workers`` > 1 starts its workers with (this
+    command's by default; ``nas.experiment`` gives its own, with the search's run_dir)."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # our own lines say what happened
     seed = cfg.seed
     container = OmegaConf.to_container(cfg, resolve=True)
@@ -64,7 +66,8 @@ def main(cfg: DictConfig) -> None:
     run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg, space, hardware)
     study_name = cfg.study_name or run_dir.name
     if workers.n_workers > 1:  # this process only starts the workers, then reports
-        run_local_workers(cfg_overrides(), workers.n_workers)
+        run_local_workers(cfg_overrides() if worker_args is None else worker_args,
+                          workers.n_workers)
         study = optuna.load_study(study_name=study_name, storage=open_storage(cfg.storage, run_dir))
     else:
         if workers.threads is not None:

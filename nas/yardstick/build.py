@@ -10,6 +10,8 @@ while another trains the largest; two 1-thread processes train small 28x28 netwo
 cores than one 2-thread process. Workers start with the malloc thresholds that keep depthwise
 convs from page-faulting (``nas.hardware.child``; 15% faster training measured here). After
 every finished training the table (``table.py``'s format) is rewritten from what has finished.
+``nas.experiment``'s final trainings (found networks beside the references, at the ground
+truth's budget) use the same machinery (``label``, ``source``, the settings compared).
 """
 
 from __future__ import annotations
@@ -58,16 +60,26 @@ def make_plan(candidates: list[Candidate], *, space: str, data: dict, evaluator:
 SETTINGS = ("space", "data", "evaluator", "epochs", "seeds")
 
 
-def write_or_check_plan(folder: Path, plan: dict) -> dict:
-    """Save ``plan`` in a new folder; in an existing one, the saved plan if the settings match."""
+def changed_settings(folder: Path, plan: dict, keys: tuple[str, ...] = SETTINGS) -> list[str]:
+    """The ``keys`` in which ``folder``'s saved plan differs from ``plan`` (none if no plan)."""
+    path = folder / "plan.json"
+    if not path.is_file():
+        return []
+    saved = json.loads(path.read_text())
+    return [key for key in keys if saved.get(key) != plan.get(key)]
+
+
+def write_or_check_plan(folder: Path, plan: dict, *, keys: tuple[str, ...] = SETTINGS,
+                        what: str = "a ground truth",
+                        hint: str = "give another out= or restore the settings") -> dict:
+    """Save ``plan`` in a new folder; in an existing one, the saved plan if its ``keys`` match
+    (a folder never mixes budgets: a finished training is only reused for the same one)."""
     path = folder / "plan.json"
     if path.is_file():
-        saved = json.loads(path.read_text())
-        changed = [key for key in SETTINGS if saved.get(key) != plan.get(key)]
+        changed = changed_settings(folder, plan, keys)
         if changed:
-            raise NasError(f"{folder} holds a ground truth made with other {', '.join(changed)}; "
-                           f"give another out= or restore the settings")
-        return saved
+            raise NasError(f"{folder} holds {what} made with other {', '.join(changed)}; {hint}")
+        return json.loads(path.read_text())
     atomic_write(path, json.dumps(plan, indent=2) + "\n")
     return plan
 
@@ -138,7 +150,8 @@ def table_of(plan: dict, runs: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_table(folder: Path, plan: dict, out: Path) -> pd.DataFrame:
+def write_table(folder: Path, plan: dict, out: Path,
+                source: str = "python -m nas.ground_truth") -> pd.DataFrame:
     runs = finished(folder)
     frame = table_of(plan, runs)
     if frame.empty:
@@ -147,7 +160,7 @@ def write_table(folder: Path, plan: dict, out: Path) -> pd.DataFrame:
     meta = {"space": plan["space"], "dataset": plan["dataset"],
             "budget": f"{plan['epochs']} epochs on {first['train_images']} training images, "
                       f"validated on {first['val_images']} (evaluator recipe of the plan)",
-            "seeds": len(plan["seeds"]), "source": "python -m nas.ground_truth",
+            "seeds": len(plan["seeds"]), "source": source,
             "command": plan["command"], "networks_planned": len(plan["networks"]),
             "trainings_done": len(runs), "ceiling": seed_ceiling(frame)}
     save_ground_truth(frame, meta, out)
@@ -186,14 +199,19 @@ def _exit_on_sigterm(signum, frame) -> None:
     raise SystemExit(128 + signum)
 
 
-def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | None) -> pd.DataFrame:
-    """Train every unfinished job with ``workers`` processes; rewrite the table as they finish."""
+def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | None,
+        label: str = "ground truth", source: str = "python -m nas.ground_truth") -> pd.DataFrame:
+    """Train every unfinished job with ``workers`` processes; rewrite the table as they finish.
+
+    ``label`` starts the progress lines and ``source`` names the command in the table's
+    metadata: the same machinery serves ``nas.ground_truth`` and ``nas.experiment``'s final
+    trainings."""
     from tqdm import tqdm
 
     (folder / "runs").mkdir(parents=True, exist_ok=True)
     jobs = jobs_of(plan)
     done = sum((folder / "runs" / j.file_name).is_file() for j in jobs)
-    print(f"ground truth: {done}/{len(jobs)} trainings done, {len(jobs) - done} to go, "
+    print(f"{label}: {done}/{len(jobs)} trainings done, {len(jobs) - done} to go, "
           f"{workers} worker(s) x {threads or 'default'} thread(s)", file=sys.stderr, flush=True)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -219,11 +237,11 @@ def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | Non
             if now > seen:
                 bar.update(now - seen)
                 seen = now
-                write_table(folder, plan, out)
+                write_table(folder, plan, out, source)
                 left = _left(plan, folder, started, start_done)
                 bar.set_postfix_str(f"~{left} left")
                 if bar.disable:
-                    print(f"ground truth: {now}/{len(jobs)} trainings done, ~{left} left",
+                    print(f"{label}: {now}/{len(jobs)} trainings done, ~{left} left",
                           file=sys.stderr, flush=True)
     except BaseException:  # Ctrl-C, kill: the trainings in flight stop with this process
         for process in processes:
@@ -235,7 +253,7 @@ def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | Non
         for process in processes:
             process.join()
     failed = [p.exitcode for p in processes if p.exitcode]
-    frame = write_table(folder, plan, out)
+    frame = write_table(folder, plan, out, source)
     if failed:
         raise NasError(f"{len(failed)} worker(s) failed (exit {failed}); finished trainings are "
                        f"kept in {folder / 'runs'}: run the same command to continue")

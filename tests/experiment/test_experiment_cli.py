@@ -29,30 +29,56 @@ def test_the_experiment_config_composes_with_the_papers_settings():
     assert "target_ms: 13.5" in done.stdout
 
 
-def test_the_small_experiment_runs_end_to_end_on_a_tiny_budget(tmp_path):
-    """Search (MnasNet reward, the reference enqueued), NetAdapt with real steps, the comparison
-    and the report, on a few hundred images; a rerun continues instead of starting over."""
-    tiny = [f"run_dir={tmp_path}", "search.n_trials=2", "evaluator.epochs=1",
-            "evaluator.train_fraction=0.004", "evaluator.val_size=200",
-            "evaluator.bn_recalibration=128", "netadapt.target_ms=13.5",
-            "netadapt.delta_fraction=0.1", "netadapt.steps_per_proposal=2",
-            "netadapt.seed_steps=4", "netadapt.train_images=400", "netadapt.val_images=100",
-            "netadapt.max_steps=1", "compare.seeds=[0]", "compare.networks=[mobilenet_v3_small]",
-            "threads=1"]
-    done = subprocess.run([sys.executable, "-m", "nas.experiment",
-                           "experiment=mobilenet_v3_small", *tiny], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+TINY_PROXY = ["search.n_trials=2", "evaluator.epochs=1", "evaluator.train_fraction=0.004",
+              "evaluator.val_size=200", "evaluator.bn_recalibration=128",
+              "netadapt.delta_fraction=0.1", "netadapt.steps_per_proposal=2",
+              "netadapt.seed_steps=4", "netadapt.train_images=400", "netadapt.val_images=100",
+              "netadapt.max_steps=1", "threads=1"]
+# The final trainings at a tiny budget: 2 seeds, 1 epoch on 240 images, 500 validation images.
+TINY_FINAL = ["compare.seeds=[0,1]", "compare.networks=[mobilenet_v3_small]", "compare.epochs=1",
+              "compare.train_fraction=0.004", "compare.recipe.bn_recalibration=128",
+              "data.val_size=500"]
+
+
+def run_experiment(*args):
+    return subprocess.run([sys.executable, "-m", "nas.experiment", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+
+
+def mtimes(folder):
+    return {p.name: p.stat().st_mtime_ns for p in sorted(folder.glob("*.json"))}
+
+
+def test_the_small_experiment_runs_end_to_end_and_its_final_trainings_resume(tmp_path):
+    """Search (MnasNet reward, the reference enqueued), NetAdapt with a real step, the final
+    trainings (found networks and the reference, 2 seeds, 2 worker processes) and the report
+    with intervals; a rerun trains only the training that is missing."""
+    args = ["experiment=mobilenet_v3_small", f"run_dir={tmp_path}", *TINY_PROXY, *TINY_FINAL]
+    done = run_experiment(*args)
     assert done.returncode == 0, done.stderr[-2000:]
     report = (tmp_path / "report.md").read_text()
-    assert "| mobilenet_v3_small | reference |" in report
-    assert "search best" in report
+    assert "## Verdict" in report and "[95% interval" in report
+    assert "a tie: the interval contains zero" in report  # 2 seeds of 240 images: all noise
+    assert "| mobilenet_v3_small | reference |" in report and "search best" in report
+    assert "## Time" in report and "the issue's 90-minute limit" in report
     steps = (tmp_path / "netadapt" / "steps.csv").read_text().splitlines()
     assert len(steps) >= 2 and "kept" in steps[0]
-    for name in ("compare.csv", "compare.png", "search/trials.csv"):
-        assert (tmp_path / name).stat().st_size > 0
-    compare = (tmp_path / "compare.csv").read_text()
-    again = subprocess.run([sys.executable, "-m", "nas.experiment",
-                            "experiment=mobilenet_v3_small", *tiny], cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)
+    runs = tmp_path / "final" / "runs"
+    assert sorted(mtimes(runs)) == sorted(f"{name}-seed{seed}.json" for seed in (0, 1) for name in
+                                          ("search_best", "search_netadapt",
+                                           "mobilenet_v3_small"))
+    for name in ("final.csv", "compare.png", "search_curve.png", "candidates.png",
+                 "search/trials.csv", "verdicts.csv", "final_summary.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    trials = (tmp_path / "search" / "trials.csv").read_text()
+    steps_log = (tmp_path / "netadapt" / "steps.csv").read_text()
+    before = mtimes(runs)
+    (runs / "search_netadapt-seed1.json").unlink()  # a training killed before it finished
+    again = run_experiment(*args)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert (tmp_path / "compare.csv").read_text() == compare  # nothing trained twice
+    assert "final: 5/6 trainings done, 1 to go" in again.stderr
+    after = mtimes(runs)
+    assert set(after) == set(before)
+    assert all(after[n] == before[n] for n in before if n != "search_netadapt-seed1.json")
+    assert (tmp_path / "search" / "trials.csv").read_text() == trials  # nothing searched again
+    assert (tmp_path / "netadapt" / "steps.csv").read_text() == steps_log

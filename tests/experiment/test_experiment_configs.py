@@ -1,12 +1,16 @@
 """The experiment configs: their spaces hold the seeds and the redesigned layers as choices."""
 
+import shlex
+
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
 from nas.arch import PRESETS, SearchSpace
 from nas.cli import compose_config
-from nas.experiment import best_by_reward, resolve_network, summarise, verdicts
+from nas.experiment import best_by_reward, resolve_network
+from nas.experiment.checks import supernet_command
+from nas.experiment.final import final_settings
 
 
 def experiment_space(name: str) -> SearchSpace:
@@ -55,18 +59,42 @@ def test_netadapt_seed_is_the_best_reward_outside_the_excluded_reference():
     assert best_by_reward(trials, [])["arch"] == "a"
 
 
-def test_verdicts_say_plainly_when_a_found_network_is_worse_on_both_axes():
-    measured = pd.DataFrame({
-        "network": ["ref", "ref", "fast", "fast", "bad", "bad"],
-        "role": ["reference", "reference", "found: NetAdapt", "found: NetAdapt",
-                 "found: search", "found: search"],
-        "arch": ["r", "r", "f", "f", "b", "b"], "seed": [0, 1] * 3,
-        "val_accuracy": [0.80, 0.82, 0.79, 0.79, 0.70, 0.72], "test_accuracy": [None] * 6,
-        "macs": [1, 1, 1, 1, 1, 1], "params": [1] * 6,
-        "latency_ms": [10, 10, 8, 8, 12, 12],
-    })
-    table = summarise(measured)
-    assert table.set_index("network").loc["ref", "accuracy"] == pytest.approx(0.81)
-    lines = verdicts(table, "ref")
-    assert "faster but less accurate" in lines[0]
-    assert "WORSE on both axes" in lines[1]
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "mobilenet_v3_small"])
+@pytest.mark.parametrize("evaluator", ["supernet", "zero_cost"])
+def test_a_fast_evaluator_is_one_word_and_brings_the_issues_thousand_candidates(name, evaluator):
+    cfg = compose_config("config", [f"experiment={name}", f"evaluator={evaluator}"])
+    assert cfg.search.n_trials >= 1000
+    assert cfg.netadapt.target_ms < cfg.search.target_ms  # the paper's targets stay
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "mobilenet_v3_small"])
+def test_the_committed_default_is_the_cpu_proxy_budget(name):
+    cfg = compose_config("config", [f"experiment={name}"])
+    assert "kind" not in cfg.evaluator and cfg.search.n_trials <= 10
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "mobilenet_v3_small"])
+def test_the_final_budget_is_the_ground_truths(name):
+    """Same recipe, epochs, training share and validation split as nas.ground_truth's plan."""
+    experiment = compose_config("config", [f"experiment={name}"])
+    truth = compose_config("ground_truth", [])
+    settings = final_settings(experiment, name)
+    recipe = OmegaConf.to_container(truth.evaluator)
+    for key in ("epochs", "train_fraction", "val_size", "seed_std"):  # as nas.ground_truth does
+        recipe.pop(key, None)
+    recipe["train_fraction"] = truth.train_fraction
+    assert settings["evaluator"] == recipe
+    assert settings["data"] == OmegaConf.to_container(truth.data)
+    assert settings["epochs"] == truth.epochs and len(settings["seeds"]) == 3
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "mobilenet_v3_small"])
+def test_the_supernet_command_it_prints_trains_a_file_of_the_experiment_space(name):
+    """nas.experiment tells how to train the supernet it needs; that command's space and data
+    split are the experiment's, or the file would be refused."""
+    experiment = compose_config("config", [f"experiment={name}", "evaluator=supernet"])
+    command = shlex.split(supernet_command(experiment, "x.pt"))
+    supernet = compose_config("supernet", command[3:])
+    assert SearchSpace.from_config(OmegaConf.to_container(supernet.space)) == \
+        SearchSpace.from_config(OmegaConf.to_container(experiment.space))
+    assert supernet.data.val_size == experiment.data.val_size

@@ -39,3 +39,18 @@ def test_bad_arguments_end_in_one_line_and_exit_code_2(tmp_path, args, message):
 def test_a_malformed_seed_architecture_is_named(tmp_path):
     done = netadapt("arch=stem_k4_c16_hs_s2", "target_ms=10", f"run_dir={tmp_path}")
     assert done.returncode == 2 and "kernel" in done.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["evaluator=zero_cost", "final_train=true"], "evaluator=zero_cost has none"),
+    (["evaluator=supernet", "evaluator.path=/nonexistent/supernet.pt"],
+     "supernet file not found: /nonexistent/supernet.pt"),
+    (["evaluator=tabular"], "NetAdapt cannot use evaluator=tabular"),
+])
+def test_an_evaluator_netadapt_cannot_use_is_one_line_before_anything_runs(tmp_path, args,
+                                                                           message):
+    done = netadapt("arch=mobilenet_v3_small", "target_ms=10", f"run_dir={tmp_path / 'run'}",
+                    *args)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()

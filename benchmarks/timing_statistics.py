@@ -44,7 +44,7 @@ from nas.hardware.timing import STATISTICS, TimingSettings, spread
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = 1000
 TOLERANCES = (0.005, 0.01, 0.02, 0.03)
-MIN_ROUNDS = 3
+MIN_ROUNDS = 4  # timing.min_rounds
 
 
 def jobs_for(specs) -> tuple[list[dict], list[str], list[dict]]:
@@ -119,19 +119,21 @@ def fixed_rounds(data: dict, statistic: str, count: int) -> dict[str, float]:
     return figures(a, b, data)
 
 
-def stopping_point(rounds: list[list[float]], statistic: str, tolerance: float) -> int:
-    for taken in range(MIN_ROUNDS, len(rounds) + 1):
+def stopping_point(rounds: list[list[float]], statistic: str, tolerance: float,
+                   min_rounds: int) -> int:
+    for taken in range(min(min_rounds, len(rounds)), len(rounds) + 1):
         if spread(rounds[:taken], statistic) <= tolerance:
             return taken
     return len(rounds)
 
 
-def adaptive(data: dict, statistic: str, tolerance: float) -> tuple[dict[str, float], float]:
+def adaptive(data: dict, statistic: str, tolerance: float,
+             min_rounds: int) -> tuple[dict[str, float], float]:
     estimate, taken, out = STATISTICS[statistic], [], {}
     for run in ("A", "B"):
         out[run] = {}
         for i, r in data[run].items():
-            count = stopping_point(r, statistic, tolerance)
+            count = stopping_point(r, statistic, tolerance, min_rounds)
             taken.append(count)
             out[run][int(i)] = estimate(r[:count])
     return figures(out["A"], out["B"], data), sum(taken) / len(taken)
@@ -176,15 +178,18 @@ def record(args) -> dict:
     return data
 
 
-def report(data: dict) -> None:
+def report(data: dict, min_rounds: int = MIN_ROUNDS) -> None:
     rounds = len(next(iter(data["A"].values()))["wall"])
     print(f"{len(data['parts'])} parts, {len(data['networks'])} networks, {rounds} rounds, "
           f"{data['seconds']:.0f} s; load average after: {data['loadavg_after']}; "
           f"background load: {data['background_load']}")
     runs = [(w, c) for run in ("A", "B") for job in data[run].values()
             for ws, cs in zip(job["wall"], job["cpu"]) for w, c in zip(ws, cs)]
-    lost = sum(w - c > 0.01 * w + 0.002 for w, c in runs) / len(runs)
-    print(f"runs during which the thread lost the CPU: {100 * lost:.1f}% of {len(runs)}")
+    kept = sorted(1e3 * (c - w) for w, c in runs if w - c <= 0.01 * w + 0.002)
+    lost = 1 - len(kept) / len(runs)
+    print(f"runs during which the thread lost the CPU: {100 * lost:.1f}% of {len(runs)}; on the "
+          f"others, CPU time - wall time: median {kept[len(kept) // 2]:.2f} us, 1st-99th "
+          f"percentile {kept[len(kept) // 100]:.2f} to {kept[99 * len(kept) // 100]:.2f} us")
     counts = sorted({3, 5, rounds} & set(range(1, rounds + 1)))
     print("clock statistic".ljust(28)
           + "".join(f"  {c} rounds: parts  nets  pred" for c in counts))
@@ -196,7 +201,7 @@ def report(data: dict) -> None:
                 f = fixed_rounds(seen, name, count)
                 cells += f"           {f['parts']:5.2f} {f['nets']:5.2f} {f['pred']:5.2f}"
             print(f"{clock:6}{name}".ljust(28) + cells)
-    print(f"\nadaptive (at least {MIN_ROUNDS} rounds, at most {rounds}): mean rounds, then "
+    print(f"\nadaptive (at least {min_rounds} rounds, at most {rounds}): mean rounds, then "
           "parts / nets / pred MAPE (%) at the stopping point")
     print("clock statistic".ljust(28) + "".join(f"   tol {t:<5}            " for t in TOLERANCES))
     for clock in CLOCKS:
@@ -204,7 +209,7 @@ def report(data: dict) -> None:
         for name in STATISTICS:
             cells = ""
             for tolerance in TOLERANCES:
-                f, taken = adaptive(seen, name, tolerance)
+                f, taken = adaptive(seen, name, tolerance, min_rounds)
                 cells += f"   {taken:4.1f}: {f['parts']:4.2f} {f['nets']:4.2f} {f['pred']:4.2f}"
             print(f"{clock:6}{name}".ljust(28) + cells)
 
@@ -219,9 +224,11 @@ def main() -> None:
                         help="run benchmarks/background_load.py --seed LOAD beside it")
     parser.add_argument("--raw", help="keep every run here (JSON)")
     parser.add_argument("--from", dest="source", help="analyse a kept JSON instead of measuring")
+    parser.add_argument("--min-rounds", type=int, default=MIN_ROUNDS,
+                        help="the adaptive replay's fewest rounds (timing.rounds)")
     args = parser.parse_args()
     data = json.loads(Path(args.source).read_text()) if args.source else record(args)
-    report(data)
+    report(data, args.min_rounds)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ SMALL_ARCH = "stem_k3_c16_hs_s2-ir_k3_e1_c16_re-ir_k3_e3_c24_se_hs_s2-head_c64_f
 FAST = ["hardware.backend=eager", "hardware.num_classes=10", "hardware.timing.warmup_s=0.002",
         "hardware.timing.min_runs=3", "hardware.timing.max_runs=20",
         "hardware.timing.target_s=0.005", "hardware.timing.rounds=2",
-        "hardware.timing.max_rounds=4", "hardware.timing.min_gap_s=0"]
+        "hardware.timing.min_rounds=2", "hardware.timing.max_rounds=4",
+        "hardware.timing.min_gap_s=0"]
 # A one-stage space at 32x32: 1 stem + 4 block + 1 head parts.
 TINY_SPACE = ["space.stem.width=[16]", "space.stem.act=[relu]", "space.head.conv=[64]",
               "space.head.features=[128]",

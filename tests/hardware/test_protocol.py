@@ -42,8 +42,8 @@ def test_spread_compares_the_even_and_odd_rounds():
     assert spread([quiet], "min_round_p10") == math.inf
     assert spread([quiet, busy], "min_round_p10") == pytest.approx(0.5)  # only one half quiet
     assert spread([quiet, busy, busy, [1.004] * 10], "min_round_p10") == pytest.approx(0.004)
-    settings = TimingSettings(rounds=3, max_rounds=5, tolerance=0.01)
-    assert not settled([quiet, busy], settings)  # fewer than `rounds`
+    settings = TimingSettings(min_rounds=3, max_rounds=5, tolerance=0.01)
+    assert not settled([quiet, busy], settings)  # fewer than min_rounds
     assert not settled([quiet, busy, busy], settings)  # the odd half never saw a quiet round
     assert settled([quiet, busy, busy, [1.004] * 10], settings)
     assert settled([busy, quiet, busy, busy, busy], settings)  # max_rounds: the budget ends it
@@ -65,7 +65,7 @@ def test_fixed_protocol_is_the_old_one():
     ({"protocol": "best"}, "protocol must be one of adaptive, fixed"),
     ({"statistic": "mean"}, "statistic must be one of"),
     ({"tolerance": 0}, "tolerance must be > 0"),
-    ({"rounds": 5, "max_rounds": 4}, "max_rounds"),
+    ({"min_rounds": 5, "max_rounds": 4}, "max_rounds"),
     ({"clock": "cpu", "threads": 2}, "clock=cpu .* threads=1"),
     ({"clock": "cpu", "backend": "cuda"}, "clock=cpu .* backend"),
 ])
@@ -81,7 +81,7 @@ def test_the_shared_round_loop_takes_a_round_without_cpu_times():
     # the even rounds reach the quiet level only in the fifth
     times = iter([[3.0, 3.1], [2.0, 2.1], [2.5, 2.6], [2.02, 2.2], [2.01, 2.1]])
     results = {}
-    settings = TimingSettings(backend="cuda", rounds=2, max_rounds=6, min_gap_s=0)
+    settings = TimingSettings(backend="cuda", min_rounds=2, max_rounds=6, min_gap_s=0)
     measure_rounds({"net": lambda s: RoundRuns(next(times))}, settings,
                    lambda job, progress, timing, error: results.update({job: (timing, error)}))
     timing, error = results["net"]
@@ -90,15 +90,15 @@ def test_the_shared_round_loop_takes_a_round_without_cpu_times():
 
 # --- the stopping rule, on real measurements --------------------------------------------------
 def test_a_loose_tolerance_stops_earlier_than_a_tight_one(tiny):
-    loose = rounds_taken(tiny_settings(tiny, rounds=2, max_rounds=8, tolerance=0.5))
-    tight = rounds_taken(tiny_settings(tiny, rounds=2, max_rounds=8, tolerance=1e-6))
+    loose = rounds_taken(tiny_settings(tiny, min_rounds=2, max_rounds=8, tolerance=0.5))
+    tight = rounds_taken(tiny_settings(tiny, min_rounds=2, max_rounds=8, tolerance=1e-6))
     assert all(2 <= taken <= 8 for taken in loose + tight)
     assert sum(loose) < sum(tight)
     assert max(tight) == 8  # a 0.0001% tolerance is out of reach: the budget ends it
 
 
 def test_a_machine_too_noisy_for_the_tolerance_keeps_its_best_estimates(tmp_path, tiny, capsys):
-    settings = tiny_settings(tiny, rounds=2, max_rounds=2, tolerance=1e-12)
+    settings = tiny_settings(tiny, min_rounds=2, max_rounds=2, tolerance=1e-12)
     path = tmp_path / "t.csv"
     table = LatencyTable({"backend": "eager"})
     assert measure_into(table, path, PARTS, settings, progress=False) == len(PARTS)

@@ -13,16 +13,17 @@ Protocols (issue 17). ``adaptive``: at least ``min_rounds`` rounds, then more, u
 not settle keeps its best estimate, marked unstable. ``fixed``: the protocol before issue 17,
 kept for comparison: ``rounds`` rounds, no gap, wall clock, lowest round median.
 
-What is estimated, and why (``benchmarks/timing_statistics.py`` on this 2-core machine while
-other work ran; README, "Timing protocol"):
+What is estimated, and why (``benchmarks/timing_statistics.py``, run on the busy development
+machine, where other work, our own trainings included, kept both cores loaded: development
+measurements, not published figures; README, "Timing protocol"):
 
 - The clock. A run during which the timing thread lost the CPU to another process is not a
-  measurement of the module: on a shared machine a 10 ms network is preempted in most runs
-  (in ~4 ms slices here), a 0.1 ms block in few, and raising the measuring process's priority
-  does not help against work in other sessions (Linux's autogroup scheduling shares the CPU
-  between sessions whatever their niceness). With one thread, ONNX Runtime and eager PyTorch
-  compute in the calling thread, so the thread's CPU time of a run is its time without the
-  time it spent descheduled; on runs that kept the CPU the two clocks agree to ~1 us.
+  measurement of the module: on a shared machine a 10 ms network is preempted in most runs,
+  a 0.1 ms block in few, and raising the measuring process's priority does not help against
+  work in other sessions (Linux's autogroup scheduling shares the CPU between sessions
+  whatever their niceness). With one thread, ONNX Runtime and eager PyTorch compute in the
+  calling thread, so the thread's CPU time of a run is its time without the time it spent
+  descheduled; on runs that kept the CPU the two clocks agree to microseconds.
   ``clock="auto"`` takes the CPU time for one-thread CPU backends and the wall clock
   otherwise (several threads: the timing thread's CPU time misses the others'; cuda: CUDA
   events).
@@ -30,16 +31,17 @@ other work ran; README, "Timing protocol"):
   also slows the CPU without preempting it (cache and memory traffic of the other core, the
   host's load on a virtual machine), in states lasting seconds; a round (~0.1 s) lies in one
   state, so the round with the lowest low quantile is the quiet state, and its tenth
-  percentile is robust to a short disturbance inside that round. Measured against the
-  median-based and pooled statistics, it gave the lowest disagreement between two
-  processes on networks and on predictions; the minimum run was steadiest on parts alone
-  but depends on how many runs an entry got (200 a round for a small block, 10 for a
+  percentile is robust to a short disturbance inside that round. Against the median-based
+  and pooled statistics it gave the lowest disagreement between two processes on networks
+  and on predictions, in both recordings; the minimum run was steadiest on parts alone but
+  depends on how many runs an entry got (up to 200 a round for a small block, 10 for a
   network), which biases sums against whole networks.
 - The stopping rule: the statistic on the even rounds against the statistic on the odd
   rounds (``spread``): two independent halves agreeing within ``tolerance`` is what a second
   process measuring the same module would see. At least 4 rounds (two a half): with 3, one
-  round alone made a half, and halves that agreed by chance stopped entries early (replayed
-  on the same recordings, 4 reached the agreement of all 8-10 rounds in 6-7 rounds).
+  round alone made a half, and halves that agreed by chance stopped entries early; replayed
+  on the same recordings, a minimum of 4 reached the agreement of all their rounds with
+  fewer rounds.
 
 Call these only in a clean measuring process (``nas.hardware.child``): its environment fixes
 the malloc thresholds and thread counts, and it has not traced or exported anything else first.

@@ -106,7 +106,8 @@ class MeasuredHardware(Hardware):
         return width_family(spec, count)
 
     def auto_calibrate(self, spec: ArchSpec | None = None) -> int:
-        """Fit the missing correction once (see the class); returns networks measured."""
+        """Fit the missing correction once (see the class); returns networks measured. The
+        parts ``spec`` lacks are measured in the same child as the calibration networks."""
         self._calibration_tried = True
         if self.table.correction().networks > 0:
             return 0
@@ -114,12 +115,15 @@ class MeasuredHardware(Hardware):
             setting = "calibration.auto is false" if not self.calibration["auto"] \
                 else "on_demand is false"
             return self._uncorrected(f"{setting}, so no calibration network is measured")
+        also = list(arch_keys(spec, self.classes)) if spec is not None else []
+        count, failure = 0, "no calibration network could be summed from the table"
         try:
-            count = self.calibrate(self.calibration_networks(spec), desc="calibration (once)")
-        except NasError as error:
-            return self._uncorrected(f"its calibration networks could not be measured: {error}")
+            count = self.calibrate(self.calibration_networks(spec), desc="calibration (once)",
+                                   also=also)
+        except NasError as error:  # some may have been measured and saved all the same
+            failure = f"its calibration networks could not be measured: {error}"
         if self.table.correction().networks == 0:
-            return self._uncorrected("no calibration network could be summed from the table")
+            return self._uncorrected(failure)
         return count
 
     def _uncorrected(self, reason: str) -> int:
@@ -133,14 +137,15 @@ class MeasuredHardware(Hardware):
         return 0
 
     def calibrate(self, specs: list[ArchSpec], progress: bool = True,
-                  desc: str = "calibration networks") -> int:
-        """Measure ``specs`` end to end, with the parts of theirs the table lacks, round-robin
-        in one child, and save them as calibration networks; those already saved are kept."""
+                  desc: str = "calibration networks", also: list[OpKey] = ()) -> int:
+        """Measure ``specs`` end to end, with the parts of theirs the table lacks (and the
+        parts ``also`` names), round-robin in one child, and save them as calibration
+        networks; those already saved are kept."""
         have = {entry["arch"] for entry in self.table.metadata["calibration"]}
         specs = [spec for spec in specs if encode(spec) not in have]
         if not specs:
             return 0
-        keys = [key for spec in specs for key in arch_keys(spec, self.classes)]
+        keys = [key for spec in specs for key in arch_keys(spec, self.classes)] + list(also)
         measure_into(self.table, self.path, keys, self.settings, progress=progress, desc=desc,
                      networks=specs, classes=self.classes)
         self.metadata = self._metadata()

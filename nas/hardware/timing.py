@@ -256,9 +256,10 @@ def settled(rounds: list[list[float]], settings: TimingSettings) -> bool:
 
 def summarise(rounds: list[list[float]], settings: TimingSettings) -> Timing:
     """The estimate of ``rounds``, with the median and percentiles of the round it came from
-    (the round whose median lies closest to it)."""
-    estimate = STATISTICS[settings.statistic_used](rounds)
-    source = min(rounds, key=lambda r: abs(_median(r) - estimate))
+    (the round whose own statistic lies closest to it: the quietest round for ``min_round_*``)."""
+    statistic = STATISTICS[settings.statistic_used]
+    estimate = statistic(rounds)
+    source = min(rounds, key=lambda r: abs(statistic([r]) - estimate))
     gap = spread(rounds, settings.statistic_used)
     return Timing(_median(source), _quantile(source, 0.1), _quantile(source, 0.9),
                   sum(len(r) for r in rounds), len(rounds),

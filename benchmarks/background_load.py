@@ -3,7 +3,9 @@
 Busy and idle periods alternate, their lengths drawn uniformly from ``--busy`` and ``--idle``
 (seconds, min max) by ``random.Random(--seed)``, for ``--duration`` seconds. The process has
 one thread, so it loads one core at a time, at ordinary priority (niceness 0 unless
-``--nice``), as a browser tab, a compiler or another user's script would. Busy work:
+``--nice``), in a session of its own (``--same-session``: not), as a browser tab, a compiler or
+another user's script would: Linux's autogroup scheduling then shares the CPU between it and
+the measuring process whatever their niceness. Busy work:
 
 - ``memory`` (default): numpy adds over three 32 MiB arrays, streaming ~100 MB per step: it
   evicts the shared L3 cache and takes memory bandwidth, the way most real work disturbs a
@@ -17,7 +19,7 @@ spent, or SIGTERM/SIGINT) it prints one JSON line: its settings, the periods it 
 busy fraction reached.
 
     python benchmarks/background_load.py [--seed 7] [--duration 600] [--busy 0.2 3]
-        [--idle 0.2 3] [--work memory|compute] [--nice 0]
+        [--idle 0.2 3] [--work memory|compute] [--nice 0] [--same-session]
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ def main() -> None:
     parser.add_argument("--idle", type=float, nargs=2, default=(0.2, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--work", choices=WORK, default="memory")
     parser.add_argument("--nice", type=int, default=0, help="niceness added to this process")
+    parser.add_argument("--same-session", action="store_true",
+                        help="stay in the caller's session (and autogroup)")
     args = parser.parse_args()
     for name in ("busy", "idle"):
         low, high = getattr(args, name)
@@ -96,6 +100,13 @@ def main() -> None:
     if args.duration <= 0:
         parser.error("--duration must be > 0")
     os.environ["OMP_NUM_THREADS"] = "1"  # numpy's adds are single-threaded anyway
+    own_session = False
+    if not args.same_session:
+        try:
+            os.setsid()
+            own_session = True
+        except OSError:  # already a session or group leader (started as a shell job)
+            own_session = os.getsid(0) == os.getpid()
     if args.nice:
         os.nice(args.nice)
     periods = schedule(args.seed, args.duration, tuple(args.busy), tuple(args.idle))
@@ -106,6 +117,7 @@ def main() -> None:
         elapsed = time.monotonic() - started
         print(json.dumps({"seed": args.seed, "duration_s": args.duration, "busy": args.busy,
                           "idle": args.idle, "work": args.work, "nice": args.nice,
+                          "own_session": own_session,
                           "periods": len(periods), "ran_s": round(elapsed, 1),
                           "scheduled_busy_fraction": round(
                               sum(s for state, s in periods if state == "busy")

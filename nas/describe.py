@@ -55,8 +55,15 @@ def latency(hardware_cfg: dict, arch: str) -> dict:
 
     hardware = load_hardware(hardware_cfg)
     spec = decode(arch)
-    result = {"hardware": hardware.name, "latency_ms": hardware.predict_ms(spec),
+    latency_ms = hardware.predict_ms(spec)  # may fit a measured table's correction first
+    result = {"hardware": hardware.name, "latency_ms": latency_ms,
               "latency_kind": hardware.metadata.get("kind")}
+    correction = hardware.metadata.get("correction")
+    if isinstance(correction, dict) and "corrected" in correction:  # a measured table
+        result["latency_corrected"] = correction["corrected"]
+        result["latency_correction"] = correction["kind"]
+        if not correction["corrected"]:
+            result["latency_uncorrected_reason"] = correction["uncorrected_reason"]
     if "loo_mape_pct" in hardware.metadata:  # calibrated: its error goes wherever it is shown
         result["latency_loo_mape_pct"] = hardware.metadata["loo_mape_pct"]
     if hasattr(hardware, "extrapolation"):  # a fitted model: say where it leaves its data
@@ -83,6 +90,9 @@ def format_table(summary: dict) -> str:
                      + (f", leave-one-out MAPE {summary['latency_loo_mape_pct']}% on the "
                         "published networks" if "latency_loo_mape_pct" in summary else "")
                      + ")")
+    if summary.get("latency_corrected") is False:
+        lines.append("latency UNCORRECTED: a plain sum of parts, no additivity correction ("
+                     f"{summary['latency_uncorrected_reason']})")
     if summary.get("latency_extrapolated"):
         lines.append("latency EXTRAPOLATED: parts outside what the model was fitted on: "
                      + " | ".join(summary["latency_extrapolated"]))

@@ -36,17 +36,27 @@ from omegaconf import MISSING
 # --- hardware ---------------------------------------------------------------------------------
 @dataclass
 class Timing:
+    """``nas.hardware.timing.TimingSettings`` (it checks the values)."""
+
     warmup_s: float = 0.03
     min_runs: int = 10
     max_runs: int = 200
     target_s: float = 0.06
     rounds: int = 3
+    protocol: str = "adaptive"
+    clock: str = "auto"
+    statistic: str = "min_round_p10"
+    tolerance: float = 0.01
+    min_rounds: int = 4
+    max_rounds: int = 12
+    min_gap_s: float = 1.0
 
 
 @dataclass
 class Calibration:
     archs: int = 10
     seed: int = 1000
+    auto: bool = True
 
 
 @dataclass

@@ -15,6 +15,7 @@ from nas.hardware.profiles import (
     load_hardware,
     measure_into,
     measure_networks,
+    noise_floor,
 )
 from nas.hardware.table import Correction, LatencyTable, MissingOps, TableError
 from nas.hardware.timing import Timing, TimingSettings
@@ -35,5 +36,6 @@ __all__ = [
     "load_hardware",
     "measure_into",
     "measure_networks",
+    "noise_floor",
     "space_keys",
 ]

@@ -4,13 +4,15 @@ Timing in the process that searches or traces is unreliable: glibc malloc return
 the kernel and every depthwise conv then page-faults (3-4x slower, DESIGN.md), and a process that
 has just traced with fvcore or exported ONNX reads ~5% slow. So every measurement runs in a fresh
 ``python -m nas.hardware.child JOBFILE`` whose environment fixes the malloc thresholds and the
-thread counts. One child takes a whole list of jobs (ops or whole networks) and prints one JSON
-line per finished job, so the parent can save as results arrive and show progress.
+thread counts. One child takes a whole list of jobs (parts, whole networks, or both, timed
+round-robin together) and prints one JSON line per job as soon as its estimate is settled
+(``nas.hardware.timing``), so the parent saves as results arrive and shows progress.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -24,7 +26,8 @@ from nas.hardware.timing import TimingSettings
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "67108864", "MALLOC_TRIM_THRESHOLD_": "134217728"}
-CHUNK = 100  # jobs prepared together and timed round-robin (ops: ~10 s between rounds)
+CHUNK = 100  # parts prepared together and timed round-robin (ops: ~10 s between rounds)
+NETWORK_CHUNK = 16  # whole networks prepared at once (memory), timed round-robin
 PRIORITY = -15  # niceness of the measuring process, where permitted
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -48,12 +51,25 @@ def arch_job(job_id: int, arch: str, classes: int) -> dict:
     return {"id": job_id, "arch": arch, "classes": classes}
 
 
-def run_jobs(jobs: Iterable[dict], settings: TimingSettings,
-             on_result: Callable[[dict], None], chunk: int = CHUNK) -> None:
-    """Measure ``jobs`` in one child process; ``on_result`` gets each result as it arrives.
+def interleave(parts: list[dict], networks: list[dict]) -> list[dict]:
+    """Whole networks spread evenly among the parts, so every chunk times some of each
+    round-robin and a drift of the machine hits parts and networks alike."""
+    jobs, step = list(parts), max(1, len(parts) // (len(networks) + 1))
+    for j, network in enumerate(networks):
+        jobs.insert(min(len(jobs), (j + 1) * step + j), network)
+    return jobs
 
-    A result is the job's ``id`` with ``median_ms``, ``p10_ms``, ``p90_ms``, ``runs``, or with
-    ``error`` when that job failed. Raises MeasureError if the child dies.
+
+def run_jobs(jobs: Iterable[dict], settings: TimingSettings,
+             on_result: Callable[[dict], None], chunk: int = CHUNK,
+             network_chunk: int = NETWORK_CHUNK, raw: bool = False) -> None:
+    """Measure ``jobs`` in one child process; ``on_result`` gets each result as it arrives
+    (a job's result comes as soon as it is settled, so not in the order given).
+
+    A result is the job's ``id`` with the fields of ``Timing`` (``median_ms``, ``p10_ms``,
+    ``p90_ms``, ``runs``, ``rounds``, ``spread_pct``, ``stable``), or with ``error`` when that
+    job failed; ``raw`` adds every run of every round (``rounds_ms``). Parts and networks may
+    be mixed: they are timed round-robin together. Raises MeasureError if the child dies.
     """
     jobs = list(jobs)
     if not jobs:
@@ -61,7 +77,8 @@ def run_jobs(jobs: Iterable[dict], settings: TimingSettings,
     with tempfile.TemporaryDirectory(prefix="nas-measure-") as tmp:
         job_file, log_file = Path(tmp) / "jobs.json", Path(tmp) / "stderr.log"
         job_file.write_text(json.dumps({"settings": asdict(settings), "jobs": jobs,
-                                        "chunk": chunk}))
+                                        "chunk": chunk, "network_chunk": network_chunk,
+                                        "raw": raw}))
         with open(log_file, "w") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "nas.hardware.child", str(job_file)],
@@ -110,41 +127,59 @@ def raise_priority(niceness: int = PRIORITY) -> bool:
 def _child_main(job_file: str) -> None:
     import torch
 
-    from nas.hardware.timing import best_of, prepare
-
     payload = json.loads(Path(job_file).read_text())
     settings = TimingSettings(**payload["settings"])
     torch.set_num_threads(settings.threads)
     torch.set_num_interop_threads(1)
     raise_priority()
-    jobs, chunk = payload["jobs"], int(payload.get("chunk", CHUNK))
-    for first in range(0, len(jobs), chunk):
-        _measure_chunk(jobs[first:first + chunk], settings, prepare, best_of)
+    limits = (int(payload.get("chunk", CHUNK)), int(payload.get("network_chunk", NETWORK_CHUNK)))
+    for jobs in chunks(payload["jobs"], *limits):
+        _measure_chunk(jobs, settings, raw=bool(payload.get("raw")))
 
 
-def _measure_chunk(jobs: list[dict], settings: TimingSettings, prepare, best_of) -> None:
-    """Prepare every job of the chunk, then time them round-robin ``settings.rounds`` times, so
-    the rounds of one job lie seconds apart; print each job's best round."""
-    bursts, rounds, errors = {}, {}, {}
+def chunks(jobs: list[dict], parts: int, networks: int) -> Iterable[list[dict]]:
+    """Consecutive jobs, at most ``parts`` parts and ``networks`` whole networks a chunk (a
+    network's session holds far more memory than a part's)."""
+    chunk, counts = [], {"key": 0, "arch": 0}
+    for job in jobs:
+        kind = "key" if "key" in job else "arch"
+        if chunk and counts[kind] >= (parts if kind == "key" else networks):
+            yield chunk
+            chunk, counts = [], {"key": 0, "arch": 0}
+        chunk.append(job)
+        counts[kind] += 1
+    if chunk:
+        yield chunk
+
+
+def _measure_chunk(jobs: list[dict], settings: TimingSettings, raw: bool = False) -> None:
+    """Prepare every job of the chunk, then time them round-robin (``measure_rounds``), printing
+    each job's result as soon as it needs no further round."""
+    from nas.hardware.timing import measure_rounds, prepare
+
+    prepared = {}
     for job in jobs:
         try:
             module, shape = _module_for(job, settings)
-            bursts[job["id"]] = prepare(module, shape, settings)
+            prepared[job["id"]] = prepare(module, shape, settings)
         except Exception as error:  # one bad job must not lose the others
-            errors[job["id"]] = f"{type(error).__name__}: {error}"
-    for _ in range(settings.rounds):
-        for job_id, burst in bursts.items():
-            try:
-                rounds.setdefault(job_id, []).append(burst(settings))
-            except Exception as error:
-                errors[job_id] = f"{type(error).__name__}: {error}"
-    for job in jobs:
-        job_id = job["id"]
-        if job_id in errors:
-            result = {"id": job_id, "error": errors[job_id]}
-        else:
-            result = {"id": job_id} | asdict(best_of(rounds[job_id]))
-        print(json.dumps(result), flush=True)
+            _report({"id": job["id"], "error": f"{type(error).__name__}: {error}"})
+
+    def done(job_id, progress, timing, error) -> None:
+        if error:
+            _report({"id": job_id, "error": error})
+            return
+        extra = {"rounds_ms": [r.ms for r in progress.raw],
+                 "rounds_cpu_ms": [r.cpu_ms for r in progress.raw]} if raw else {}
+        _report({"id": job_id} | asdict(timing) | extra)
+
+    measure_rounds(prepared, settings, done)
+
+
+def _report(result: dict) -> None:
+    # NaN is not JSON: a spread that could not be computed travels as null
+    clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in result.items()}
+    print(json.dumps(clean), flush=True)
 
 
 if __name__ == "__main__":

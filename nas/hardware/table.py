@@ -1,10 +1,14 @@
 """``LatencyTable``: measured milliseconds per ``OpKey``, saved as one CSV with its metadata.
 
 File format: the first line is ``# nas-latency-table {json metadata}`` (device, CPU model,
-backend, library versions, threads, batch, dates, noise floor, calibration networks), then a
-plain CSV with one row per key: the key's fields, ``median_ms``, ``p10_ms``, ``p90_ms``,
-``runs``, ``measured_at``. One file, written to a temporary name and renamed, so a killed run
-never leaves half a table behind; under a lock, merged with what other processes saved.
+backend, library versions, threads, batch, the timing protocol and its ``estimate``, dates,
+noise floor, calibration networks), then a plain CSV with one row per key: the key's fields,
+``ms`` (the estimate predictions use), ``median_ms``, ``p10_ms``, ``p90_ms``, ``runs``,
+``rounds``, ``spread_pct``, ``stable``, ``measured_at`` (``nas.hardware.timing.Timing``).
+Tables from before issue 17 lack ``ms``, ``rounds``, ``spread_pct`` and ``stable``: they read
+as ``ms = median_ms`` with the rest unknown, and their estimate as the old protocol's. One
+file, written to a temporary name and renamed, so a killed run never leaves half a table
+behind; under a lock, merged with what other processes saved.
 
 Prediction sums the parts of a network, then applies an additivity correction fitted on whole
 networks measured end to end (``calibration`` in the metadata): none, a ratio or a line
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,9 +36,15 @@ from nas.hardware.timing import Timing
 from nas.io import locked_update
 
 MAGIC = "# nas-latency-table "
-TIMING_FIELDS = ("median_ms", "p10_ms", "p90_ms", "runs", "measured_at")
-# A table answers only for the setting it was measured in.
-IDENTITY_FIELDS = ("backend", "threads", "batch", "device")
+TIMING_FIELDS = ("ms", "median_ms", "p10_ms", "p90_ms", "runs", "rounds", "spread_pct", "stable",
+                 "measured_at")
+# Columns a table from before issue 17 lacks, and what they read as (ms: its median_ms).
+LEGACY_COLUMNS = {"ms": None, "rounds": 0, "spread_pct": math.nan, "stable": None}
+# A table answers only for the setting it was measured in, and its entries must share one
+# estimate (clock and statistic), or sums mix two yardsticks.
+IDENTITY_FIELDS = ("backend", "threads", "batch", "device", "estimate")
+# What a table that does not record a field was measured with.
+LEGACY_IDENTITY = {"estimate": "wall:min_round_median"}
 
 
 class TableError(NasError):
@@ -125,7 +136,7 @@ class LatencyTable:
         self.metadata = dict(metadata)
         self.metadata.setdefault("calibration", [])
         self._rows: dict[OpKey, dict] = dict(rows or {})
-        self._ms = {key: float(row["median_ms"]) for key, row in self._rows.items()}
+        self._ms = {key: _estimate(row) for key, row in self._rows.items()}
         self._correction: Correction | None = None
 
     # --- contents -----------------------------------------------------------------------------
@@ -145,10 +156,16 @@ class LatencyTable:
         return list(dict.fromkeys(key for key in keys if key not in self._ms))
 
     def add(self, key: OpKey, timing: Timing) -> None:
-        self._rows[key] = {"median_ms": timing.median_ms, "p10_ms": timing.p10_ms,
-                           "p90_ms": timing.p90_ms, "runs": timing.runs, "measured_at": now()}
-        self._ms[key] = timing.median_ms
+        self._rows[key] = {"ms": timing.ms, "median_ms": timing.median_ms,
+                           "p10_ms": timing.p10_ms, "p90_ms": timing.p90_ms, "runs": timing.runs,
+                           "rounds": timing.rounds, "spread_pct": timing.spread_pct,
+                           "stable": timing.stable, "measured_at": now()}
+        self._ms[key] = timing.ms
         self._correction = None
+
+    def unstable(self) -> list[OpKey]:
+        """Entries whose estimate did not reach the tolerance within the timing budget."""
+        return [key for key, row in self._rows.items() if _flag(row.get("stable")) is False]
 
     def add_calibration(self, arch: str, classes: int, measured_ms: float) -> None:
         entries = [c for c in self.metadata["calibration"] if c["arch"] != arch]
@@ -212,12 +229,13 @@ class LatencyTable:
             other = LatencyTable.load(path)
         except TableError:
             return
-        if any(other.metadata.get(f) != self.metadata.get(f) for f in IDENTITY_FIELDS):
+        if any(identity(other.metadata, f) != identity(self.metadata, f)
+               for f in IDENTITY_FIELDS):
             return
         for key, row in other._rows.items():
             if key not in self._rows:
                 self._rows[key] = row
-                self._ms[key] = float(row["median_ms"])
+                self._ms[key] = _estimate(row)
         known = {entry["arch"] for entry in self.metadata["calibration"]}
         self.metadata["calibration"] += [entry for entry in other.metadata["calibration"]
                                          if entry["arch"] not in known]
@@ -235,10 +253,11 @@ class LatencyTable:
                                      "first line); delete it or give another table=PATH")
                 metadata = json.loads(first[len(MAGIC):])
                 frame = pd.read_csv(handle)
-            rows = {OpKey.from_row(row): {f: row[f] for f in TIMING_FIELDS}
+            rows = {OpKey.from_row(row): {f: row.get(f, LEGACY_COLUMNS.get(f))
+                                          for f in TIMING_FIELDS}
                     for row in frame.to_dict("records")}
-            if any(not float(row["median_ms"]) > 0 for row in rows.values()):
-                raise TableError(f"{path}: a median_ms is missing or not positive")
+            if any(not _estimate(row) > 0 for row in rows.values()):
+                raise TableError(f"{path}: a time (ms or median_ms) is missing or not positive")
         except TableError:
             raise
         except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError) as error:
@@ -251,9 +270,37 @@ class LatencyTable:
         return table
 
     def check(self, expect: dict, path: Path | str = "table") -> None:
-        wrong = [f for f in IDENTITY_FIELDS if f in expect and self.metadata.get(f) != expect[f]]
+        wrong = [f for f in IDENTITY_FIELDS
+                 if f in expect and identity(self.metadata, f) != expect[f]]
         if wrong:
-            have = ", ".join(f"{f}={self.metadata.get(f)!r}" for f in wrong)
+            have = ", ".join(f"{f}={identity(self.metadata, f)!r}" for f in wrong)
             want = ", ".join(f"{f}={expect[f]!r}" for f in wrong)
+            todo = "give another table=PATH"
+            if wrong == ["estimate"]:
+                todo = ("delete it to measure it again, give another table=PATH, or time as it "
+                        "was timed with hardware.timing.protocol=fixed (wall:min_round_median) "
+                        "or hardware.timing.clock/statistic")
             raise TableError(f"{path} was measured with {have}, but this profile needs {want}; "
-                             "give another table=PATH")
+                             f"{todo}")
+
+
+def identity(metadata: dict, field: str):
+    """A setting the table was measured in (tables that predate a field: its old value)."""
+    return metadata.get(field, LEGACY_IDENTITY.get(field))
+
+
+def _estimate(row: dict) -> float:
+    """The time an entry predicts with: ``ms``, or ``median_ms`` in tables before issue 17."""
+    ms = row.get("ms")
+    if ms is None or (isinstance(ms, float) and math.isnan(ms)):
+        ms = row["median_ms"]
+    return float(ms)
+
+
+def _flag(value) -> bool | None:
+    """A ``stable`` cell as read back (True/False, or NaN/None/empty when not recorded)."""
+    if isinstance(value, str):
+        return {"True": True, "False": False}.get(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return bool(value)

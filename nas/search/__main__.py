@@ -58,6 +58,8 @@ def main(cfg: DictConfig, worker_args: list[str] | None = None) -> None:
     settings = settings_from_config(search, seed)
     space = SearchSpace.from_config(container["space"])
     hardware = load_hardware_profile(container.get("hardware"))
+    if hasattr(hardware, "calibration_space"):  # an uncorrected table calibrates on this space
+        hardware.calibration_space = space
     check_feasible(space, settings, hardware)  # before any dataset is loaded or net trained
     tabular = container["evaluator"].get("kind") == "tabular"
     if tabular:  # refuse a network the table lacks now, not mid-run

@@ -5,7 +5,8 @@ import pytest
 from nas.arch import decode
 from nas.hardware import TimingSettings
 
-TINY = {"warmup_s": 0.002, "min_runs": 3, "max_runs": 20, "target_s": 0.005, "rounds": 2}
+TINY = {"warmup_s": 0.002, "min_runs": 3, "max_runs": 20, "target_s": 0.005, "rounds": 2,
+        "min_rounds": 2, "max_rounds": 4, "min_gap_s": 0.0}
 TINY_OVERRIDES = [f"hardware.timing.{name}={value}" for name, value in TINY.items()]
 SMALL_ARCH = "stem_k3_c16_hs_s2-ir_k3_e1_c16_re-ir_k3_e3_c24_se_hs_s2-head_c64_f128_hs-res32"
 

@@ -370,7 +370,8 @@ class DescribeVerb:
 class TrainVerb:
     data: Any = None
     evaluator: Any = None
-    arch: str = MISSING
+    arch: str | None = None
+    init: str | None = None
     width: float | None = None
     epochs: int = 5
     train_fraction: float = 1.0
@@ -519,6 +520,21 @@ class PredictorVerb:
     fit: PredictorFit = field(default_factory=PredictorFit)
 
 
+@dataclass
+class ExportVerb:
+    """``conf/export.yaml``: ``python -m nas.export``."""
+
+    data: Any = None
+    arch: str = MISSING
+    supernet: str = MISSING
+    out: str = MISSING
+    bn_images: int = 2000
+    val_size: int | None = 2000
+    seed: int = 0
+    opset: int = 17
+    threads: int | None = None
+
+
 # ``profile.yaml`` has a key named ``import``, which no dataclass field can be; its groups are
 # typed, its top level checked by Hydra's struct mode (unknown keys) only.
 
@@ -549,6 +565,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema", "tabular_ground_truth"): TabularGroundTruthVerb,
     ("schema", "supernet"): SupernetVerb,
     ("schema", "predictor"): PredictorVerb,
+    ("schema", "export"): ExportVerb,
 }
 
 

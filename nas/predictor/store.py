@@ -10,7 +10,6 @@ made for another space or dataset.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -26,14 +25,6 @@ FORMAT = "nas-predictor/1"
 
 class PredictorFileError(NasError):
     """A predictor file that is missing, corrupt, or made for something else."""
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_predictor(path: str | Path, model: AccuracyPredictor, meta: dict) -> Path:

@@ -1,10 +1,20 @@
-"""Seconds per candidate of ``evaluator=supernet`` at its default settings.
+"""Seconds per candidate of ``evaluator=supernet``: its scoring path against the plain one.
 
 Builds a MobileNetV3-Small-space supernet for Fashion-MNIST with one training step (the timing
 does not depend on the weights' quality), then scores the space's smallest and largest networks
-and ``--candidates`` seeded random ones: subnet extraction, BN recalibration on 2,000 training
-images, accuracy on 2,000 validation images. Prints the median, mean and largest seconds per
-candidate and how they split. A wall-clock figure: run it on an idle machine to quote it.
+and ``--candidates`` seeded random ones, each by both paths in turn, in this process:
+
+* plain (the baseline): ``evaluator.subnet(spec)`` (extraction, BN recalibration on 2,000
+  training images in batches of 256) and ``accuracy`` on 2,000 validation images, with glibc's
+  malloc as a process has it by default (mmap threshold at its dynamic ceiling, 32 MiB; give
+  ``--baseline-mmap-mib 64`` for DESIGN's ``MALLOC_MMAP_THRESHOLD_``);
+* fast (``evaluator.evaluate``): the same steps with large activations kept in the heap
+  (``nas.evaluate.heap``) and BN folded into the convs for validation (``nas.model.fold``).
+
+Prints, per path, the median, mean and largest wall-clock and CPU seconds per candidate, their
+ratios (plain / fast), and how many candidates' accuracies differ between the paths (expected:
+none). CPU seconds are the steadier figure on a shared machine; quote wall seconds from an idle
+one only.
 
     PYTHONPATH=. python benchmarks/supernet_seconds.py [--threads 2] [--candidates 10]
 """
@@ -21,9 +31,12 @@ from omegaconf import OmegaConf
 
 from nas.arch import SearchSpace
 from nas.cli import compose_config
+from nas.evaluate.heap import keep_large_allocations, set_malloc_thresholds
 from nas.evaluate.training import accuracy
 from nas.search.evaluators import make_search_evaluator
 from nas.supernet.__main__ import main as train_main
+
+MIB = 1 << 20
 
 
 def make_file(space: str, out: Path) -> None:
@@ -32,11 +45,26 @@ def make_file(space: str, out: Path) -> None:
     train_main(cfg)
 
 
+def timed(score) -> tuple[float, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = score()
+    return time.perf_counter() - wall, time.process_time() - cpu, value
+
+
+def describe(name: str, rows: list[tuple[float, float, float]]) -> None:
+    for index, unit in ((0, "wall"), (1, "CPU")):
+        column = [row[index] for row in rows]
+        print(f"  {name} {unit} s per candidate: median {statistics.median(column):.2f}, mean "
+              f"{statistics.mean(column):.2f}, max {max(column):.2f} (smallest "
+              f"{column[0]:.2f}, largest {column[1]:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--candidates", type=int, default=10)
     parser.add_argument("--space", default="mobilenet_v3_small")
+    parser.add_argument("--baseline-mmap-mib", type=int, default=32)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
@@ -51,26 +79,35 @@ def main() -> None:
         rng = random.Random(0)
         specs = [net.smallest(), net.largest()] + \
             [space.sample_random(rng) for _ in range(args.candidates)]
-        rows = []
-        for spec in specs:
-            started = time.perf_counter()
-            model = net.subnet(spec)
-            extracted = time.perf_counter()
-            model = evaluator.subnet(spec)  # extraction again + BN recalibration
-            recalibrated = time.perf_counter()
-            accuracy(model, evaluator.data.val, batch_size=evaluator.eval_batch_size)
-            done = time.perf_counter()
-            extract = extracted - started
-            rows.append((extract, recalibrated - extracted - extract, done - recalibrated))
-    totals = [sum(row) for row in rows]
-    print(f"space {args.space}, {len(specs)} candidates (smallest, largest, "
-          f"{args.candidates} random), {args.threads} threads, bn_images "
-          f"{evaluator.bn_images}, val images {len(evaluator.data.val)}")
-    print(f"seconds per candidate: median {statistics.median(totals):.2f}, mean "
-          f"{statistics.mean(totals):.2f}, max {max(totals):.2f} (smallest {totals[0]:.2f}, "
-          f"largest {totals[1]:.2f})")
-    for name, column in zip(("extraction", "BN recalibration", "validation"), zip(*rows)):
-        print(f"  {name}: mean {statistics.mean(column):.2f} s")
+
+        def plain(spec):
+            set_malloc_thresholds(args.baseline_mmap_mib * MIB, 2 * args.baseline_mmap_mib * MIB)
+            return accuracy(evaluator.subnet(spec), evaluator.data.val,
+                            batch_size=evaluator.eval_batch_size)
+
+        def fast(spec):
+            keep_large_allocations()  # as the evaluator's constructor did
+            return evaluator.evaluate(spec).val_accuracy
+
+        paths = {"plain": plain, "fast": fast}
+        rows = {"plain": [], "fast": []}
+        for number, spec in enumerate(specs):
+            order = ("plain", "fast") if number % 2 == 0 else ("fast", "plain")
+            for name in order:  # alternated: a busy machine's drift hits both alike
+                rows[name].append(timed(lambda path=paths[name], spec=spec: path(spec)))
+    print(f"space {args.space}, {len(specs)} candidates (smallest, largest, {args.candidates} "
+          f"random), {args.threads} threads, bn_images {evaluator.bn_images}, val images "
+          f"{len(evaluator.data.val)}; baseline mmap threshold {args.baseline_mmap_mib} MiB")
+    for name in ("plain", "fast"):
+        describe(name, rows[name])
+    for index, unit in ((0, "wall"), (1, "CPU")):
+        ratios = [p[index] / f[index] for p, f in zip(rows["plain"], rows["fast"])]
+        plain, fast = (statistics.median(r[index] for r in rows[name])
+                       for name in ("plain", "fast"))
+        print(f"  plain / fast, {unit}: medians {plain / fast:.2f}x, per candidate "
+              f"{min(ratios):.2f}-{max(ratios):.2f}x")
+    differ = sum(p[2] != f[2] for p, f in zip(rows["plain"], rows["fast"]))
+    print(f"  accuracies that differ between the paths: {differ} of {len(specs)}")
 
 
 if __name__ == "__main__":

@@ -300,6 +300,16 @@ class SupernetEvaluator:
     eval_batch_size: int = 500
 
 
+@dataclass
+class PredictorEvaluator:
+    """``conf/evaluator/predictor.yaml``: ``nas.predictor.make_predictor_evaluator``."""
+
+    kind: str = "predictor"
+    path: str = MISSING
+    threads: int | None = None
+    seed_std: float | None = None
+
+
 # --- experiment -------------------------------------------------------------------------------
 @dataclass
 class Experiment:
@@ -379,7 +389,8 @@ class DescribeVerb:
 class TrainVerb:
     data: Any = None
     evaluator: Any = None
-    arch: str = MISSING
+    arch: str | None = None
+    init: str | None = None
     width: float | None = None
     epochs: int = 5
     train_fraction: float = 1.0
@@ -501,6 +512,48 @@ class SupernetVerb:
     recipe: SupernetRecipe = field(default_factory=SupernetRecipe)
 
 
+@dataclass
+class PredictorFit:
+    """``conf/predictor.yaml``'s ``fit:``: ``nas.predictor.FitSettings`` (it checks values)."""
+
+    hidden: int = 400
+    layers: int = 3
+    epochs: int = 300
+    batch_size: int = 64
+    lr: float = 0.001
+    weight_decay: float = 0.0001
+
+
+@dataclass
+class PredictorVerb:
+    """``conf/predictor.yaml``: ``python -m nas.predictor``."""
+
+    space: Any = None
+    data: Any = None
+    evaluator: Any = None
+    samples: int = 1000
+    holdout: float = 0.2
+    seed: int = 0
+    out: str | None = None
+    threads: int | None = None
+    fit: PredictorFit = field(default_factory=PredictorFit)
+
+
+@dataclass
+class ExportVerb:
+    """``conf/export.yaml``: ``python -m nas.export``."""
+
+    data: Any = None
+    arch: str = MISSING
+    supernet: str = MISSING
+    out: str = MISSING
+    bn_images: int = 2000
+    val_size: int | None = 2000
+    seed: int = 0
+    opset: int = 17
+    threads: int | None = None
+
+
 # ``profile.yaml`` has a key named ``import``, which no dataclass field can be; its groups are
 # typed, its top level checked by Hydra's struct mode (unknown keys) only.
 
@@ -518,6 +571,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema/evaluator", "zero_cost"): ZeroCostEvaluator,
     ("schema/evaluator", "tabular"): TabularEvaluator,
     ("schema/evaluator", "supernet"): SupernetEvaluator,
+    ("schema/evaluator", "predictor"): PredictorEvaluator,
     ("schema/experiment", "experiment"): Experiment,
     ("schema", "config"): SearchVerb,
     ("schema", "describe"): DescribeVerb,
@@ -529,6 +583,8 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema", "ground_truth"): GroundTruthVerb,
     ("schema", "tabular_ground_truth"): TabularGroundTruthVerb,
     ("schema", "supernet"): SupernetVerb,
+    ("schema", "predictor"): PredictorVerb,
+    ("schema", "export"): ExportVerb,
 }
 
 

@@ -2,6 +2,7 @@
 
 from nas.model.blocks import ConvBNAct, DepthwiseSeparable, InvertedResidual, SqueezeExcite
 from nas.model.build import MobileNet, adapted_strides, build_block, build_model
+from nas.model.fold import fold_batch_norm
 
 __all__ = [
     "ConvBNAct",
@@ -12,4 +13,5 @@ __all__ = [
     "adapted_strides",
     "build_block",
     "build_model",
+    "fold_batch_norm",
 ]

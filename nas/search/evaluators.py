@@ -1,8 +1,8 @@
 """The evaluator a search scores candidates with: the proxy trainer, zero-cost scores at
-initialisation, a trained supernet's inherited weights, the NAS-Bench-Macro table, or the
-synthetic test surrogate. Each has ``evaluate(spec, trial=None)`` returning an object with
-``val_accuracy``, ``train_seconds`` and ``epochs``; one bound to a space (the supernet) also has
-``check_space(space)``."""
+initialisation, a trained supernet's inherited weights, a predictor fitted on its scores, the
+NAS-Bench-Macro table, or the synthetic test surrogate. Each has ``evaluate(spec, trial=None)``
+returning an object with ``val_accuracy``, ``train_seconds`` and ``epochs``; one bound to a
+space (the supernet, the predictor) also has ``check_space(space)``."""
 
 from __future__ import annotations
 
@@ -61,8 +61,14 @@ def _supernet(data_cfg, config: dict, seed: int):
     return make_supernet_evaluator(dict(data_cfg), config, seed)
 
 
+def _predictor(data_cfg, config: dict, seed: int):
+    from nas.predictor.evaluator import make_predictor_evaluator
+
+    return make_predictor_evaluator(None if data_cfg is None else dict(data_cfg), config, seed)
+
+
 BUILDERS = {"surrogate": _surrogate, "tabular": _tabular, "zero_cost": _zero_cost,
-            "proxy": _proxy, "supernet": _supernet}
+            "proxy": _proxy, "supernet": _supernet, "predictor": _predictor}
 
 
 def check_evaluator_space(evaluator, space) -> None:

@@ -5,6 +5,10 @@ Sandwich rule with in-place distillation (``training.py``), checkpointed every
 again continues from the last checkpoint, and a finished file is left as it is. At the end the
 largest and smallest networks are scored on the validation split (BN recalibrated on the
 evaluator's fixed images), and the summary JSON is the last line printed.
+
+Several processes: ``torchrun --nproc_per_node=N -m nas.supernet ...`` (one a GPU with NCCL,
+or CPU processes with gloo) train data-parallel (``distributed.py``); rank 0 writes the file
+and prints, and the same command continues it, with any number of processes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from nas.errors import NasError
 from nas.evaluate import load_data_config, resolve_device, stratified_indices
 from nas.evaluate.evaluator import _fixed_subset
 from nas.evaluate.training import Recipe, accuracy, recalibrate_bn
+from nas.supernet.distributed import Processes, start_processes, stop_processes
 from nas.supernet.network import Supernet
 from nas.supernet.store import (
     build_supernet,
@@ -37,6 +42,7 @@ from nas.supernet.training import Sandwich, StepRecord, train_supernet
 USAGE = """usage: python -m nas.supernet [space=mobilenet_v3_small] [data=fashion_mnist] [steps=N]
        [random_subnets=2] [checkpoint_every=N] [max_seconds=S] [train_images=N] [out=FILE]
        [seed=0] [device=auto] [recipe.lr=...] [--cfg]
+       torchrun --nproc_per_node=N -m nas.supernet ...   (N processes, data parallel)
 Running the same command again continues the file from its last checkpoint."""
 
 
@@ -80,18 +86,35 @@ def score_corners(supernet: Supernet, data, *, images: int, seed: int, batch_siz
 
 
 def main(cfg: DictConfig) -> None:
+    processes, device = start_processes(resolve_device(cfg.device))
+    try:
+        train(cfg, processes, device)
+    finally:
+        stop_processes(processes)
+
+
+def say(processes: Processes, *lines: str) -> None:
+    """Progress on stderr, from rank 0 only."""
+    if processes.main:
+        for line in lines:
+            print(line, file=sys.stderr, flush=True)
+
+
+def train(cfg: DictConfig, processes: Processes, device: torch.device) -> None:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if cfg.steps < 1:
         raise NasError(f"steps must be >= 1, got {cfg.steps}")
     space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
     recipe = Recipe(**OmegaConf.to_container(cfg.recipe))
+    if recipe.batch_size < 2 * processes.world:
+        raise NasError(f"recipe.batch_size={recipe.batch_size} gives {processes.world} "
+                       f"processes fewer than 2 images each (batch norm needs 2)")
     sandwich = Sandwich(random_subnets=cfg.random_subnets)
-    device = resolve_device(cfg.device)
     data = load_data_config(OmegaConf.to_container(cfg.data))
     data = _training_split(data, cfg.train_images, int(cfg.data.split_seed or 0)).to(device)
     resolution = recipe.resolution or data.size
-    meta = describe(cfg, data, recipe, resolution)
+    meta = describe(cfg, data, recipe, resolution) | {"processes": processes.world}
     out = Path(cfg.out) if cfg.out else default_out(space.name, data.name, cfg.seed)
     start, optimizer_state = 0, None
     if out.exists():
@@ -99,21 +122,24 @@ def main(cfg: DictConfig) -> None:
         check_continues(payload["meta"], meta, out)
         supernet = build_supernet(payload, out, device)
         start, optimizer_state = payload["meta"]["steps_done"], payload["optimizer"]
-        print(f"continuing {out} from step {start}/{cfg.steps}", file=sys.stderr)
+        say(processes, f"continuing {out} from step {start}/{cfg.steps}")
     else:
         torch.manual_seed(cfg.seed)
         supernet = Supernet(space, num_classes=data.num_classes, resolution=resolution,
                             in_channels=data.channels).to(device)
+        processes.broadcast_state(supernet)  # one start, whatever each process's RNG did
     started, log = time.perf_counter(), {"teacher": [], "student": []}
 
     def checkpoint(done: int, state: dict) -> None:
+        if not processes.main:
+            return
         finished = done == cfg.steps  # a finished file keeps no optimizer state: 1/2 the size
         save_supernet(out, supernet, meta | {"steps_done": done}, None if finished else state)
         elapsed = time.perf_counter() - started
         left = elapsed / max(1, done - start) * (cfg.steps - done)
-        print(f"step {done}/{cfg.steps}: loss {log['teacher'][-1]:.3f} (largest), "
-              f"{log['student'][-1]:.3f} (students); {elapsed:.0f}s, ~{left:.0f}s left; "
-              f"saved {out}", file=sys.stderr, flush=True)
+        say(processes, f"step {done}/{cfg.steps}: loss {log['teacher'][-1]:.3f} (largest), "
+                       f"{log['student'][-1]:.3f} (students); {elapsed:.0f}s, ~{left:.0f}s left; "
+                       f"saved {out}")
 
     def on_step(record: StepRecord) -> None:
         log["teacher"].append(record.teacher_loss)
@@ -125,13 +151,16 @@ def main(cfg: DictConfig) -> None:
         done = train_supernet(
             supernet, data, recipe=recipe, steps=cfg.steps, seed=cfg.seed, sandwich=sandwich,
             start=start, optimizer_state=optimizer_state, checkpoint=checkpoint,
-            checkpoint_every=cfg.checkpoint_every, on_step=on_step, progress=True,
-            stop=None if budget is None else lambda: time.perf_counter() - started >= budget)
+            checkpoint_every=cfg.checkpoint_every, on_step=on_step, progress=processes.main,
+            stop=None if budget is None else lambda: time.perf_counter() - started >= budget,
+            processes=processes)
     else:
-        print(f"{out} is trained ({cfg.steps} steps); nothing to do", file=sys.stderr)
+        say(processes, f"{out} is trained ({cfg.steps} steps); nothing to do")
     if done < cfg.steps:
-        print(f"stopped at step {done}/{cfg.steps} (max_seconds={cfg.max_seconds}); run the "
-              f"same command to continue", file=sys.stderr)
+        say(processes, f"stopped at step {done}/{cfg.steps} (max_seconds={cfg.max_seconds}); "
+                       f"run the same command to continue")
+    if not processes.main:
+        return
     scored = _fixed_subset(data, 1.0, cfg.score_val_images, int(cfg.data.split_seed or 0))
     scores = score_corners(supernet, scored, images=cfg.score_bn_images, seed=cfg.seed,
                            batch_size=recipe.eval_batch_size)
@@ -141,6 +170,7 @@ def main(cfg: DictConfig) -> None:
                       "first_loss": log["teacher"][0] if log["teacher"] else None,
                       "last_loss": log["teacher"][-1] if log["teacher"] else None,
                       "val_accuracy": scores, "device": str(device),
+                      "processes": processes.world,
                       "threads": torch.get_num_threads()}), flush=True)
 
 

@@ -9,6 +9,7 @@ dataset (its validation images would then have been trained on).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 from pathlib import Path
@@ -33,6 +34,15 @@ def versions() -> dict:
 
     return {"nas": getattr(nas, "__version__", "unknown"), "torch": str(torch.__version__),
             "python": platform.python_version()}
+
+
+def file_sha256(path: str | Path) -> str:
+    """The file's SHA-256 (hex): what predictors and exports record of the supernet they used."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def save_supernet(path: str | Path, supernet: Supernet, meta: dict,

@@ -12,7 +12,9 @@ The loop's pieces are ``nas/evaluate``'s: the Recipe, augmentation and preparati
 (``make_optimizer``), bf16 autocast on CUDA and the NaN check. What is its own is the step and
 its resumability: step ``s`` draws its batch from epoch ``s // steps_per_epoch``'s seeded
 order, its augmentation and its random subnets from seeds made of ``(seed, s)``, so a run
-continued from a checkpoint does the same steps as one never stopped.
+continued from a checkpoint does the same steps as one never stopped. Under ``torchrun`` each
+process trains on its share of every batch and the gradients are averaged before the step
+(``distributed.py``); one process does exactly what it did before there were several.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from nas.evaluate.training import (
     steps_per_epoch,
     training_batch,
 )
+from nas.supernet.distributed import Processes
 from nas.supernet.network import Supernet
 
 
@@ -117,12 +120,15 @@ def train_supernet(supernet: Supernet, data: Dataset, *, recipe: Recipe, steps: 
                    sandwich: Sandwich, start: int = 0, optimizer_state: dict | None = None,
                    checkpoint: Callable[[int, dict], None] | None = None,
                    checkpoint_every: int = 100, on_step: Callable[[StepRecord], None] | None = None,
-                   stop: Callable[[], bool] | None = None, progress: bool = False) -> int:
+                   stop: Callable[[], bool] | None = None, progress: bool = False,
+                   processes: Processes | None = None) -> int:
     """Train ``supernet`` in place from step ``start`` to ``steps``; every ``checkpoint_every``
-    steps and at the end ``checkpoint(steps_done, optimizer_state)`` is called, and after each
-    checkpoint training ends early when ``stop()`` says so (a time budget).
+    steps and at the end ``checkpoint(steps_done, optimizer_state)`` is called (in every
+    process: the caller decides who writes), and after each checkpoint training ends early
+    when ``stop()`` says so (a time budget; rank 0's answer counts).
 
     The supernet and ``data`` must be on the same device. Returns the steps done."""
+    processes = processes or Processes()
     if steps < 1 or not 0 <= start <= steps:
         raise NasError(f"steps must be >= 1 and start in [0, steps], got {steps}, {start}")
     if checkpoint_every < 1:
@@ -143,9 +149,14 @@ def train_supernet(supernet: Supernet, data: Dataset, *, recipe: Recipe, steps: 
     for step in range(start, steps):
         set_lr(optimizer, recipe, step, steps, warmup)
         x, labels = batches(step)
+        total = len(x)
+        x, labels = processes.share(x, labels)
         optimizer.zero_grad(set_to_none=True)
         teacher, student = sandwich_step(supernet, sandwich.specs(supernet, step, seed), x,
                                          labels, recipe)
+        if processes.several:
+            teacher, student = processes.average(supernet, torch.stack([teacher, student]),
+                                                 len(x), total)
         optimizer.step()
         loss_sum += teacher + student
         done = step + 1
@@ -156,9 +167,10 @@ def train_supernet(supernet: Supernet, data: Dataset, *, recipe: Recipe, steps: 
             on_step(StepRecord(done, teacher.item(), student.item(),
                                time.perf_counter() - started))
         if done % checkpoint_every == 0 or done == steps:
+            processes.average_buffers(supernet)
             if checkpoint is not None:
                 checkpoint(done, optimizer.state_dict())
-            if stop is not None and done < steps and stop():
+            if stop is not None and done < steps and processes.agree(stop(), device):
                 break
     bar.close()
     return done

@@ -1,0 +1,85 @@
+"""The predictor file: the fitted MLP, the space it encodes, and where its training scores came
+from, in one file.
+
+Metadata: the space (name and full config), the fit settings, the scorer (the evaluator config;
+for ``evaluator=supernet`` the supernet file's path, SHA-256 and identity), the dataset, the
+number of scored architectures, the held-out share, the seed, the held-out metrics, the command
+and the versions. A file is refused with one line when it is missing, not a predictor file, or
+made for another space or dataset.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from nas.arch import SearchSpace
+from nas.errors import NasError
+from nas.predictor.encoding import ArchEncoder
+from nas.predictor.model import AccuracyPredictor
+
+FORMAT = "nas-predictor/1"
+
+
+class PredictorFileError(NasError):
+    """A predictor file that is missing, corrupt, or made for something else."""
+
+
+def save_predictor(path: str | Path, model: AccuracyPredictor, meta: dict) -> Path:
+    """Write atomically (temp file, then rename): an interrupt never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {name: tensor.detach().cpu().contiguous()
+             for name, tensor in model.state_dict().items()}
+    temporary = path.with_name(path.name + ".tmp")
+    torch.save({"format": FORMAT, "meta": meta, "state_dict": state}, temporary)
+    os.replace(temporary, path)
+    return path
+
+
+def read_predictor(path: str | Path) -> dict:
+    """The file's payload; PredictorFileError (one line) when missing or not a predictor."""
+    path = Path(path)
+    if not path.is_file():
+        raise PredictorFileError(f"predictor file not found: {path} (fit one with python -m "
+                                 f"nas.predictor evaluator.path=SUPERNET out={path})")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many kinds for a damaged or foreign file
+        raise PredictorFileError(f"{path} is not a readable predictor file "
+                                 f"({error.__class__.__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise PredictorFileError(f"{path} is not a predictor file (no {FORMAT!r} format mark)")
+    return payload
+
+
+def build_predictor(payload: dict, path: str | Path) -> tuple[AccuracyPredictor, ArchEncoder]:
+    """The fitted predictor of a payload from ``read_predictor`` and its space's encoder."""
+    try:
+        meta = payload["meta"]
+        encoder = ArchEncoder(SearchSpace.from_config(meta["space_config"]))
+        fit = meta["fit"]
+        model = AccuracyPredictor(encoder.width, hidden=fit["hidden"], layers=fit["layers"])
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, RuntimeError, NasError) as error:
+        first = str(error).splitlines()[0] if str(error) else ""
+        raise PredictorFileError(f"{path} is a damaged predictor file "
+                                 f"({error.__class__.__name__}: {first[:120]})") from None
+    return model.eval(), encoder
+
+
+def check_space(meta: dict, space: SearchSpace, path: str | Path) -> None:
+    fitted = SearchSpace.from_config(meta["space_config"])
+    if fitted != space:
+        detail = "" if fitted.name != space.name else " (same name, other choices)"
+        raise PredictorFileError(f"{path} is a predictor of space {fitted.name!r}, not "
+                                 f"{space.name!r}{detail}; fit one for this space")
+
+
+def check_dataset(meta: dict, dataset: str | None, path: str | Path) -> None:
+    fitted = (meta.get("dataset") or {}).get("name")
+    if dataset is not None and fitted is not None and fitted != dataset:
+        raise PredictorFileError(f"{path} predicts accuracies on {fitted}, not {dataset}; "
+                                 f"fit one for this dataset")

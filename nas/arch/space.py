@@ -222,6 +222,23 @@ class SearchSpace:
             raise NotInSpaceError(f"{spec} is not in space {self.name!r}: {failure}")
         return params
 
+    def within(self, other: SearchSpace) -> bool:
+        """Whether every network of this space is one of ``other``'s: the same stages, strides
+        and resolution, and every choice offered here offered there (a supernet trained for a
+        wider space scores this one)."""
+        top = ("stem_width", "stem_act", "head_conv", "head_features", "head_act")
+        fixed = ("resolution", "stem_stride", "classes")
+        stage_choices = ("depth", "width", "kernel", "expand", "se", "act", "ops")
+        if any(getattr(self, n) != getattr(other, n) for n in fixed) \
+                or len(self.stages) != len(other.stages):
+            return False
+        if not all(set(getattr(self, n)) <= set(getattr(other, n)) for n in top):
+            return False
+        return all(mine.stride == theirs.stride
+                   and all(set(getattr(mine, n)) <= set(getattr(theirs, n))
+                           for n in stage_choices)
+                   for mine, theirs in zip(self.stages, other.stages))
+
     def contains(self, spec: ArchSpec) -> bool:
         try:
             self.encode(spec)

@@ -72,7 +72,7 @@ def build_predictor(payload: dict, path: str | Path) -> tuple[AccuracyPredictor,
 
 def check_space(meta: dict, space: SearchSpace, path: str | Path) -> None:
     fitted = SearchSpace.from_config(meta["space_config"])
-    if fitted != space:
+    if not space.within(fitted):
         detail = "" if fitted.name != space.name else " (same name, other choices)"
         raise PredictorFileError(f"{path} is a predictor of space {fitted.name!r}, not "
                                  f"{space.name!r}{detail}; fit one for this space")

@@ -94,7 +94,7 @@ def build_supernet(payload: dict, path: str | Path, device: str | torch.device =
 
 def check_space(meta: dict, space: SearchSpace, path: str | Path) -> None:
     trained = SearchSpace.from_config(meta["space_config"])
-    if trained != space:
+    if not space.within(trained):
         detail = "" if trained.name != space.name else " (same name, other choices)"
         raise SupernetFileError(f"{path} is a supernet of space {trained.name!r}, not "
                                 f"{space.name!r}{detail}; train one for this space")

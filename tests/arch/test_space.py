@@ -103,3 +103,23 @@ def test_a_network_off_the_ops_is_not_in_the_space():
         space.encode(dataclasses.replace(spec, blocks=tuple(blocks)))
     with pytest.raises(NotInSpaceError, match="classes None != 10"):
         space.encode(dataclasses.replace(spec, classes=None))
+
+
+def test_a_narrower_space_lies_within_a_wider_one_and_not_the_other_way():
+    import copy
+    from pathlib import Path
+
+    import yaml
+
+    wide = load_space("mobilenet_v3_small")
+    text = (Path(__file__).parents[2] / "conf" / "space" / "mobilenet_v3_small.yaml").read_text()
+    config = {k: v for k, v in yaml.safe_load(text).items() if k != "defaults"}
+    config["stages"][2]["kernel"] = [3, 5]
+    config["head"]["conv"] = [576]
+    narrow = SearchSpace.from_config(config | {"name": "narrow"})
+    assert narrow.within(wide) and not wide.within(narrow) and wide.within(wide)
+    rng = random.Random(0)
+    assert all(wide.contains(narrow.sample_random(rng)) for _ in range(20))
+    other_stride = copy.deepcopy(config)
+    other_stride["stages"][3]["stride"] = 2
+    assert not SearchSpace.from_config(other_stride).within(wide)

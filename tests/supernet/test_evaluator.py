@@ -79,6 +79,18 @@ def test_another_space_and_a_spec_outside_it_are_refused(tiny_supernet):
         scorer.evaluate(other.sample_random(random.Random(0)))
 
 
+def test_a_space_within_the_supernets_is_scored_and_a_wider_one_refused(tiny_supernet):
+    scorer = evaluator(tiny_supernet)
+    narrow = SearchSpace.from_config(TINY_SPACE | {"name": "tiny_k3",
+                                                   "stem": {"width": [8], "act": ["relu"]}})
+    scorer.check_space(narrow)  # every network of it is one of the supernet's
+    assert 0 <= scorer.evaluate(narrow.sample_random(random.Random(1))).val_accuracy <= 1
+    wide = SearchSpace.from_config(TINY_SPACE | {"stem": {"width": [8, 16, 24],
+                                                          "act": ["relu", "hswish"]}})
+    with pytest.raises(SupernetFileError, match="same name, other choices"):
+        scorer.check_space(wide)
+
+
 def command(verb, conf, *args):
     return subprocess.run([sys.executable, "-m", f"nas.{verb}", conf, "space=tiny", *args],
                           capture_output=True, text=True, timeout=600)

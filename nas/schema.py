@@ -47,8 +47,8 @@ class Timing:
     clock: str = "auto"
     statistic: str = "min_round_p10"
     tolerance: float = 0.01
-    min_rounds: int = 4
-    max_rounds: int = 12
+    min_rounds: int = 8
+    max_rounds: int = 16
     min_gap_s: float = 1.0
 
 

@@ -147,8 +147,8 @@ class TimingSettings:
     clock: str = "auto"
     statistic: str = "min_round_p10"
     tolerance: float = 0.01
-    min_rounds: int = 4
-    max_rounds: int = 12
+    min_rounds: int = 8
+    max_rounds: int = 16
     min_gap_s: float = 1.0
 
     def __post_init__(self) -> None:

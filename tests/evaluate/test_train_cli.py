@@ -59,7 +59,9 @@ def test_ctrl_c_keeps_the_checkpoint_of_the_last_finished_epoch(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "nas.train", f"arch={TINY_ARCH}", "epochs=200",
          f"save={checkpoint}", *SMALL], cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True,
+        # a shell's background job ignores SIGINT, and a child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for line in process.stderr:
             if line.startswith("epoch 1/200"):

@@ -501,6 +501,7 @@ class SupernetVerb:
     steps: int = MISSING
     random_subnets: int = 2
     checkpoint_every: int = 100
+    keep_every: int | None = None
     max_seconds: float | None = None
     train_images: int | None = None
     score_bn_images: int = 2000

@@ -50,6 +50,11 @@ def default_out(space: str, dataset: str, seed: int) -> Path:
     return Path("runs") / "supernet" / f"{space}-{dataset}-seed{seed}.pt"
 
 
+def snapshot_path(out: Path, step: int) -> Path:
+    """Where ``keep_every`` keeps the weights of step ``step`` (no optimizer state)."""
+    return out.with_name(f"{out.stem}.step{step}{out.suffix}")
+
+
 def _training_split(data, train_images: int | None, split_seed: int):
     if train_images is None or train_images >= len(data.train):
         return data
@@ -105,6 +110,8 @@ def train(cfg: DictConfig, processes: Processes, device: torch.device) -> None:
         torch.set_num_threads(cfg.threads)
     if cfg.steps < 1:
         raise NasError(f"steps must be >= 1, got {cfg.steps}")
+    if cfg.keep_every is not None and cfg.keep_every < 1:
+        raise NasError(f"keep_every must be >= 1 (or null), got {cfg.keep_every}")
     space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
     recipe = Recipe(**OmegaConf.to_container(cfg.recipe))
     if recipe.batch_size < 2 * processes.world:
@@ -135,6 +142,8 @@ def train(cfg: DictConfig, processes: Processes, device: torch.device) -> None:
             return
         finished = done == cfg.steps  # a finished file keeps no optimizer state: 1/2 the size
         save_supernet(out, supernet, meta | {"steps_done": done}, None if finished else state)
+        if cfg.keep_every and done % cfg.keep_every == 0 and not finished:
+            save_supernet(snapshot_path(out, done), supernet, meta | {"steps_done": done}, None)
         elapsed = time.perf_counter() - started
         left = elapsed / max(1, done - start) * (cfg.steps - done)
         say(processes, f"step {done}/{cfg.steps}: loss {log['teacher'][-1]:.3f} (largest), "

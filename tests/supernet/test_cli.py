@@ -6,9 +6,12 @@ from tests.supernet.conftest import run_supernet, summary
 
 
 def test_train_stop_and_continue_give_the_uninterrupted_file(conf, tmp_path):
-    whole = summary(run_supernet(conf, f"out={tmp_path / 'whole.pt'}"))
+    whole = summary(run_supernet(conf, f"out={tmp_path / 'whole.pt'}", "keep_every=2"))
     assert whole["steps_done"] == 4 and whole["steps_this_run"] == 4
     assert set(whole["val_accuracy"]) == {"largest", "smallest"}
+    kept = torch.load(tmp_path / "whole.step2.pt", weights_only=True)  # keep_every: step 2 only
+    assert kept["meta"]["steps_done"] == 2 and kept["optimizer"] is None
+    assert sorted(p.name for p in tmp_path.glob("whole*.pt")) == ["whole.pt", "whole.step2.pt"]
 
     part = tmp_path / "part.pt"
     first = summary(run_supernet(conf, f"out={part}", "max_seconds=0"))

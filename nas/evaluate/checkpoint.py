@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
@@ -11,21 +10,15 @@ from torch import nn
 from nas.arch import resolve_arch
 from nas.errors import NasError
 from nas.model import build_model
+from nas.torch_files import cpu_state, save_atomically
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, *, arch: str, num_classes: int,
                     resolution: int, in_channels: int, **extra) -> Path:
     """Write atomically (temp file, then rename), so an interrupt never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {name: tensor.detach().cpu().contiguous() for name, tensor in
-             model.state_dict().items()}
-    payload = {"state_dict": state, "arch": arch, "num_classes": num_classes,
-               "resolution": resolution, "in_channels": in_channels, **extra}
-    temporary = path.with_name(path.name + ".tmp")
-    torch.save(payload, temporary)
-    os.replace(temporary, path)
-    return path
+    return save_atomically(path, {"state_dict": cpu_state(model), "arch": arch,
+                                  "num_classes": num_classes, "resolution": resolution,
+                                  "in_channels": in_channels, **extra})
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"

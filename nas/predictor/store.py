@@ -10,15 +10,13 @@ made for another space or dataset.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-import torch
 
 from nas.arch import SearchSpace
 from nas.errors import NasError
 from nas.predictor.encoding import ArchEncoder
 from nas.predictor.model import AccuracyPredictor
+from nas.torch_files import cpu_state, read_marked, save_atomically
 
 FORMAT = "nas-predictor/1"
 
@@ -29,30 +27,13 @@ class PredictorFileError(NasError):
 
 def save_predictor(path: str | Path, model: AccuracyPredictor, meta: dict) -> Path:
     """Write atomically (temp file, then rename): an interrupt never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {name: tensor.detach().cpu().contiguous()
-             for name, tensor in model.state_dict().items()}
-    temporary = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, "meta": meta, "state_dict": state}, temporary)
-    os.replace(temporary, path)
-    return path
+    return save_atomically(path, {"format": FORMAT, "meta": meta, "state_dict": cpu_state(model)})
 
 
 def read_predictor(path: str | Path) -> dict:
     """The file's payload; PredictorFileError (one line) when missing or not a predictor."""
-    path = Path(path)
-    if not path.is_file():
-        raise PredictorFileError(f"predictor file not found: {path} (fit one with python -m "
-                                 f"nas.predictor evaluator.path=SUPERNET out={path})")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds for a damaged or foreign file
-        raise PredictorFileError(f"{path} is not a readable predictor file "
-                                 f"({error.__class__.__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise PredictorFileError(f"{path} is not a predictor file (no {FORMAT!r} format mark)")
-    return payload
+    return read_marked(path, FORMAT, "predictor", PredictorFileError,
+                       f"fit one with python -m nas.predictor evaluator.path=SUPERNET out={path}")
 
 
 def build_predictor(payload: dict, path: str | Path) -> tuple[AccuracyPredictor, ArchEncoder]:

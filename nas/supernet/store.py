@@ -10,7 +10,6 @@ dataset (its validation images would then have been trained on).
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import torch
 from nas.arch import SearchSpace
 from nas.errors import NasError
 from nas.supernet.network import Supernet
+from nas.torch_files import cpu_state, read_marked, save_atomically
 
 FORMAT = "nas-supernet/1"
 # what makes two runs the same training: a rerun with all of these equal continues the file
@@ -48,31 +48,14 @@ def file_sha256(path: str | Path) -> str:
 def save_supernet(path: str | Path, supernet: Supernet, meta: dict,
                   optimizer: dict | None = None) -> Path:
     """Write atomically (temp file, then rename): an interrupt never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {name: tensor.detach().cpu().contiguous()
-             for name, tensor in supernet.state_dict().items()}
-    payload = {"format": FORMAT, "meta": meta, "state_dict": state, "optimizer": optimizer}
-    temporary = path.with_name(path.name + ".tmp")
-    torch.save(payload, temporary)
-    os.replace(temporary, path)
-    return path
+    return save_atomically(path, {"format": FORMAT, "meta": meta,
+                                  "state_dict": cpu_state(supernet), "optimizer": optimizer})
 
 
 def read_supernet(path: str | Path) -> dict:
     """The file's payload; SupernetFileError (one line) when missing or not a supernet file."""
-    path = Path(path)
-    if not path.is_file():
-        raise SupernetFileError(f"supernet file not found: {path} (train one with "
-                                f"python -m nas.supernet space=... data=... out={path})")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds for a damaged or foreign file
-        raise SupernetFileError(f"{path} is not a readable supernet file "
-                                f"({error.__class__.__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise SupernetFileError(f"{path} is not a supernet file (no {FORMAT!r} format mark)")
-    return payload
+    return read_marked(path, FORMAT, "supernet", SupernetFileError,
+                       f"train one with python -m nas.supernet space=... data=... out={path}")
 
 
 def build_supernet(payload: dict, path: str | Path, device: str | torch.device = "cpu"

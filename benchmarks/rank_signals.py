@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python benchmarks/rank_signals.py [--ground-truth FILE] [--space NAME]
         [--signals macs,params,synflow,...] [--proxy 2:0.05,2:0.2] [--halving 3]
-        [--threads 1] [-- overrides]
+        [--threads 1] [--out FILE] [-- overrides]
 
 Each signal is one ``python -m nas.rank`` run (the same library call, the same outputs under
 results/rank/, resumable); the proxy budgets are ``epochs:train_fraction`` pairs of the
@@ -15,6 +15,7 @@ Spearman | top-5 overlap, then MACs, params and the ceiling.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--halving", type=int, default=0, metavar="ETA",
                         help="successive halving over the --proxy budgets, keeping 1/ETA")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", default=None, help="also write the table (markdown) here")
     parser.add_argument("overrides", nargs="*", help="more nas.rank overrides, e.g. data=...")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -75,15 +77,17 @@ def main() -> None:
     if args.halving and len(proxies) >= 2:
         rows.append(halving_row(proxies, args.halving))
     first = summaries[0]
-    print(f"{first['networks']} networks of {first['ground_truth']} "
-          f"({first['ground_truth_meta'].get('budget')}); mean seed std "
-          f"{first['seed_noise']:.2f} pts; this machine, {args.threads} thread(s)\n")
-    print("| signal | s / candidate | Kendall tau [95%] | Spearman | top-5 |")
-    print("| --- | --- | --- | --- | --- |")
-    for row in rows:
-        print(row_text(row))
-    for row in first["rows"][1:]:
-        print(row_text(row))
+    lines = [f"{first['networks']} networks of {first['ground_truth']} "
+             f"({first['ground_truth_meta'].get('budget')}); mean seed std "
+             f"{first['seed_noise']:.2f} pts; this machine, {args.threads} thread(s)", "",
+             "| signal | s / candidate | Kendall tau [95%] | Spearman | top-5 |",
+             "| --- | --- | --- | --- | --- |",
+             *(row_text(row) for row in rows + first["rows"][1:])]
+    print("\n".join(lines))
+    if args.out:
+        command = "PYTHONPATH=. python benchmarks/rank_signals.py " + " ".join(sys.argv[1:])
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(f"$ {command}\n\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

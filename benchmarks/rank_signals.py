@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python benchmarks/rank_signals.py [--ground-truth FILE] [--space NAME]
         [--signals macs,params,synflow,...] [--proxy 2:0.05,2:0.2] [--halving 3]
+        [--supernet FILE[,FILE...]]
         [--threads 1] [--out FILE] [-- overrides]
 
 Each signal is one ``python -m nas.rank`` run (the same library call, the same outputs under
@@ -24,6 +25,7 @@ import torch
 from nas.cli import compose_config
 from nas.evaluate.zero_cost import SCORES
 from nas.rank import beside, rank
+from nas.supernet.store import read_supernet
 from nas.yardstick.halving import successive_halving
 from nas.yardstick.rank import signal_row
 
@@ -50,12 +52,24 @@ def halving_row(proxies: list[dict], eta: int) -> dict:
                       seconds=seconds / len(truth), resamples=1000, seed=0)
 
 
+def supernet_run(path: str) -> list[str]:
+    """nas.rank overrides scoring one supernet file. Its data split is the file's own (a
+    supernet is refused on another); only this run gets it, so the other signals' cached scores
+    on the default split stay valid. Labelled by the file's name (snapshots .step600 apart)."""
+    dataset = read_supernet(path)["meta"]["dataset"]
+    return ["evaluator=supernet", f"evaluator.path={path}", f"data.val_size={dataset['val_size']}",
+            f"data.split_seed={dataset['split_seed']}",
+            f"label=supernet-{Path(path).name.removesuffix('.pt')}"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ground-truth", default=None)
     parser.add_argument("--space", default="mobilenet_v3_small")
     parser.add_argument("--signals", default=",".join(SCORES))
     parser.add_argument("--proxy", default="", help="epochs:train_fraction pairs")
+    parser.add_argument("--supernet", default="", help="supernet files (nas.supernet), each "
+                        "one signal: evaluator=supernet on the split it was trained for")
     parser.add_argument("--halving", type=int, default=0, metavar="ETA",
                         help="successive halving over the --proxy budgets, keeping 1/ETA")
     parser.add_argument("--threads", type=int, default=1)
@@ -71,6 +85,8 @@ def main() -> None:
         epochs, fraction = budget.split(":")
         runs.append(["evaluator=proxy", f"evaluator.epochs={epochs}",
                      f"evaluator.train_fraction={fraction}"])
+    for path in filter(None, args.supernet.split(",")):
+        runs.append(supernet_run(path))
     summaries = [rank(compose_config("rank", base + overrides)) for overrides in runs]
     rows = [summary["rows"][0] for summary in summaries]
     proxies = [s for s in summaries if s["label"].startswith("proxy-")]

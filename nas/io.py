@@ -13,6 +13,7 @@ local file systems only): a table shared by machines needs one file per machine.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -37,6 +38,15 @@ def file_lock(path: Path | str, *, shared: bool = False) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def file_sha256(path: Path | str) -> str:
+    """The file's SHA-256 (hex): what a result records of a weights file it was made from."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def atomic_write(path: Path | str, text: str) -> None:

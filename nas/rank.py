@@ -6,7 +6,8 @@ table's mean accuracy by Kendall tau (with a bootstrap 95% interval), Spearman a
 and printed beside MACs, params and the table's own seed-to-seed agreement (the ceiling).
 Writes the per-network scores (CSV), the summary (JSON) and a scatter plot. Scores are saved as
 they come (``<out>.scores.json``, valid for the same evaluator, data and seed): a killed run, or
-a rerun against a ground truth that has grown since, scores only the networks not yet scored.
+a rerun against a ground truth that has grown since, scores only the networks not yet scored;
+a weights file the evaluator reads (a supernet) counts by its content, not its path.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from nas.arch import SearchSpace, decode
 from nas.cli import run
 from nas.errors import NasError
-from nas.io import atomic_write
+from nas.io import atomic_write, file_sha256
 from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
 from nas.yardstick import load_ground_truth, seed_ceiling
 from nas.yardstick.rank import score_networks, signal_row
@@ -97,6 +98,18 @@ class SavedScores:
                                             "scores": self.scores}) + "\n")
 
 
+def score_settings(evaluator_cfg: dict, data_cfg: dict | None, seed: int) -> dict:
+    """What a network's score depends on, so saved scores are reused only when all of it is
+    equal: the evaluator's settings, the data, the seed and, for an evaluator that reads weights
+    from a file (a supernet, a predictor), that file's content: a supernet still training keeps
+    its path while its weights change."""
+    settings = {"evaluator": evaluator_cfg, "data": data_cfg, "seed": seed}
+    weights = evaluator_cfg.get("path")
+    if weights and Path(str(weights)).is_file():
+        settings["evaluator_file_sha256"] = file_sha256(str(weights))
+    return settings
+
+
 def format_table(rows: list[dict]) -> str:
     frame = pd.DataFrame(rows)
     return frame.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-")
@@ -128,7 +141,7 @@ def rank(cfg: DictConfig) -> dict:
     out = Path(cfg.out) if cfg.out else Path("results") / "rank" / path.stem / label
     out.parent.mkdir(parents=True, exist_ok=True)
     saved = SavedScores(beside(out, ".scores.json"),
-                            {"evaluator": evaluator_cfg, "data": data_cfg, "seed": seed})
+                        score_settings(evaluator_cfg, data_cfg, seed))
     kept = sum(arch in saved.scores for arch in frame["arch"])
     if kept:
         print(f"{label}: {kept} networks scored by an earlier run are kept", file=sys.stderr)

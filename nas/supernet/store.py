@@ -9,7 +9,6 @@ dataset (its validation images would then have been trained on).
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 
 from nas.arch import SearchSpace
 from nas.errors import NasError
+from nas.io import file_sha256  # noqa: F401  (predictors and exports record it)
 from nas.supernet.network import Supernet
 from nas.torch_files import cpu_state, read_marked, save_atomically
 
@@ -34,15 +34,6 @@ def versions() -> dict:
 
     return {"nas": getattr(nas, "__version__", "unknown"), "torch": str(torch.__version__),
             "python": platform.python_version()}
-
-
-def file_sha256(path: str | Path) -> str:
-    """The file's SHA-256 (hex): what predictors and exports record of the supernet they used."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_supernet(path: str | Path, supernet: Supernet, meta: dict,

@@ -133,3 +133,19 @@ def test_an_interrupted_ranking_keeps_its_scores_and_scores_only_the_rest(params
     assert (tmp_path / "proxy-0.5score.csv").is_file()
     nas.rank.rank(cfg)  # everything kept: nothing scored again
     assert len(scored) == 12
+
+
+def test_saved_scores_follow_the_content_of_the_evaluators_weights_file(tmp_path):
+    """A supernet still training keeps its path while its weights change: its saved scores must
+    not be reused for the new weights."""
+    from nas.rank import score_settings
+
+    weights = tmp_path / "supernet.pt"
+    weights.write_bytes(b"step 100")
+    config = {"kind": "supernet", "path": str(weights)}
+    before = score_settings(config, {"name": "fashion_mnist"}, seed=0)
+    assert before == score_settings(dict(config), {"name": "fashion_mnist"}, seed=0)
+    weights.write_bytes(b"step 200")
+    assert score_settings(config, {"name": "fashion_mnist"}, seed=0) != before
+    plain = score_settings({"score": "params"}, None, seed=0)
+    assert plain == {"evaluator": {"score": "params"}, "data": None, "seed": 0}

@@ -26,9 +26,8 @@ from nas.arch import resolve_arch
 from nas.cli import run
 from nas.evaluate import accuracy, save_checkpoint
 from nas.evaluate.training import prepare
-from nas.io import atomic_write
+from nas.io import atomic_write, file_sha256
 from nas.supernet.evaluator import make_supernet_evaluator
-from nas.supernet.store import file_sha256
 
 USAGE = """usage: python -m nas.export arch=<string, JSON file or preset> supernet=FILE out=DIR
        [data=fashion_mnist] [bn_images=2000] [val_size=2000] [seed=0] [--cfg]"""

@@ -18,8 +18,8 @@ from nas.cli import run
 from nas.evaluate import accuracy, load_checkpoint, load_dataset
 from nas.evaluate.training import prepare
 from nas.export import main as export_main
+from nas.io import file_sha256
 from nas.search.evaluators import make_search_evaluator
-from nas.supernet.store import file_sha256
 from nas.train import main as train_main
 from tests.supernet.conftest import TINY_SPACE, conf, tiny_space, tiny_supernet  # noqa: F401
 

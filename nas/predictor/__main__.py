@@ -24,12 +24,13 @@ from omegaconf import DictConfig, OmegaConf
 from nas.arch import SearchSpace
 from nas.cli import run
 from nas.cost import arch_cost
+from nas.io import file_sha256
 from nas.predictor.build import agreement, holdout_split, sample_architectures, score_all
 from nas.predictor.encoding import ArchEncoder
 from nas.predictor.model import FitSettings, fit_predictor
 from nas.predictor.store import save_predictor
 from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
-from nas.supernet.store import file_sha256, versions
+from nas.supernet.store import versions
 
 USAGE = """usage: python -m nas.predictor evaluator.path=SUPERNET [space=mobilenet_v3_small]
        [data=fashion_mnist] [samples=1000] [holdout=0.2] [seed=0] [out=FILE] [fit.epochs=300]

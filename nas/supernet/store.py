@@ -16,7 +16,6 @@ import torch
 
 from nas.arch import SearchSpace
 from nas.errors import NasError
-from nas.io import file_sha256  # noqa: F401  (predictors and exports record it)
 from nas.supernet.network import Supernet
 from nas.torch_files import cpu_state, read_marked, save_atomically
 

@@ -13,10 +13,10 @@ import torch
 from nas.arch import SearchSpace, decode
 from nas.cli import run
 from nas.cost import arch_cost
+from nas.io import file_sha256
 from nas.predictor import PredictorEvaluator
 from nas.predictor.__main__ import main as predictor_main
 from nas.search.__main__ import main as search_main
-from nas.supernet.store import file_sha256
 from nas.yardstick.table import save_ground_truth
 from tests.supernet.conftest import TINY_SPACE
 

@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from nas.cli import compose_config
+from nas.errors import NasError
 from nas.evaluate.zero_cost import SCORES
 from nas.rank import beside, rank
 from nas.supernet.store import read_supernet
@@ -107,4 +108,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except NasError as error:  # a missing file, a bad override: one line, as nas.rank prints
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)

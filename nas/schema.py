@@ -514,6 +514,15 @@ class SupernetVerb:
 
 
 @dataclass
+class SupernetPackVerb:
+    """``conf/supernet_pack.yaml``: ``python -m nas.supernet.pack``."""
+
+    src: str = MISSING
+    out: str = MISSING
+    dtype: str = "float16"
+
+
+@dataclass
 class PredictorFit:
     """``conf/predictor.yaml``'s ``fit:``: ``nas.predictor.FitSettings`` (it checks values)."""
 
@@ -584,6 +593,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema", "ground_truth"): GroundTruthVerb,
     ("schema", "tabular_ground_truth"): TabularGroundTruthVerb,
     ("schema", "supernet"): SupernetVerb,
+    ("schema", "supernet_pack"): SupernetPackVerb,
     ("schema", "predictor"): PredictorVerb,
     ("schema", "export"): ExportVerb,
 }

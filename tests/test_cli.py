@@ -21,7 +21,7 @@ def test_every_shipped_option_composes_into_a_schema(group, option):
 
 
 @pytest.mark.parametrize("verb", ["config", "describe", "train", "validate", "report", "netadapt",
-                                  "supernet", "predictor", "export"])
+                                  "supernet", "supernet_pack", "predictor", "export"])
 def test_each_verbs_top_level_is_typed(verb):
     assert OmegaConf.get_type(compose_config(verb, [])) in schema.SCHEMAS.values()
 

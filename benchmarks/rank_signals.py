@@ -10,7 +10,9 @@ results/rank/, resumable); the proxy budgets are ``epochs:train_fraction`` pairs
 stand-alone proxy, in ascending order. ``--halving ETA`` adds successive halving over those
 budgets (``nas.yardstick.halving``: computed from their scores and times, each rung trained from
 scratch). Prints a markdown table: signal | seconds per candidate | Kendall tau [95% interval] |
-Spearman | top-5 overlap, then MACs, params and the ceiling.
+Spearman | top-5 overlap | tau minus the ``--versus`` signal's (MACs by default) with its paired
+95% interval (both taus on the same resampled networks: the interval that says whether one
+signal beats the other), then MACs, params and the ceiling.
 """
 
 from __future__ import annotations
@@ -27,30 +29,59 @@ from nas.errors import NasError
 from nas.evaluate.zero_cost import SCORES
 from nas.rank import beside, rank
 from nas.supernet.store import read_supernet
+from nas.yardstick import load_ground_truth
 from nas.yardstick.halving import successive_halving
-from nas.yardstick.rank import signal_row
+from nas.yardstick.metrics import kendall_tau
+from nas.yardstick.rank import kendall_difference_interval, signal_row
 
 
-def row_text(row: dict) -> str:
+def row_text(row: dict, versus: dict[str, tuple[float, float, float]]) -> str:
     seconds = row.get("seconds_per_candidate")
     seconds = "-" if seconds is None else f"{seconds:.2f}"
     interval = "" if row.get("kendall_low") is None else \
         f" [{row['kendall_low']:.2f}, {row['kendall_high']:.2f}]"
     top = next((v for k, v in row.items() if k.startswith("top")), None)
     top = "-" if top is None else f"{top:.2f}"
+    difference = versus.get(row["signal"])
+    difference = "-" if difference is None else \
+        f"{difference[0]:+.3f} [{difference[1]:+.2f}, {difference[2]:+.2f}]"
     return (f"| {row['signal']} | {seconds} | {row['kendall']:.3f}{interval} | "
-            f"{row['spearman']:.3f} | {top} |")
+            f"{row['spearman']:.3f} | {top} | {difference} |")
 
 
-def halving_row(proxies: list[dict], eta: int) -> dict:
-    """Successive halving over the proxy budgets' per-network scores, as one signal row."""
+def halving_row(proxies: list[dict], eta: int) -> tuple[dict, list[float]]:
+    """Successive halving over the proxy budgets' per-network scores, as one signal row (and
+    its per-network order)."""
     frames = [pd.read_csv(beside(Path(summary["out"]), ".csv")) for summary in proxies]
     order, seconds = successive_halving([f["score"].tolist() for f in frames],
                                         [f["seconds"].tolist() for f in frames], eta=eta)
     truth = frames[0]["accuracy"].tolist()
     budgets = " > ".join(summary["label"].removeprefix("proxy-") for summary in proxies)
     return signal_row(f"halving eta={eta} ({budgets})", order, truth, k=5,
-                      seconds=seconds / len(truth), resamples=1000, seed=0)
+                      seconds=seconds / len(truth), resamples=1000, seed=0), list(order)
+
+
+def per_network_scores(summaries: list[dict]) -> dict[str, list[float]]:
+    """Each signal's scores in the ground truth's network order, and the table's MACs and
+    params (every nas.rank run keeps that order)."""
+    first = summaries[0]
+    frame = load_ground_truth(first["ground_truth"]).frame
+    scores = {column: frame[column].tolist() for column in ("macs", "params") if column in frame}
+    for summary in summaries:
+        scores[summary["label"]] = pd.read_csv(beside(Path(summary["out"]), ".csv"))[
+            "score"].tolist()
+    return scores
+
+
+def differences(scores: dict[str, list[float]], truth: list[float], versus: str
+                ) -> dict[str, tuple[float, float, float]]:
+    """tau(signal) - tau(versus) with its paired bootstrap 95% interval, per signal."""
+    if versus not in scores:
+        raise NasError(f"--versus {versus!r} is none of the signals: {', '.join(scores)}")
+    base = kendall_tau(scores[versus], truth)
+    return {label: (kendall_tau(values, truth) - base,
+                    *kendall_difference_interval(values, scores[versus], truth))
+            for label, values in scores.items() if label != versus}
 
 
 def supernet_run(path: str) -> list[str]:
@@ -73,6 +104,8 @@ def main() -> None:
                         "one signal: evaluator=supernet on the split it was trained for")
     parser.add_argument("--halving", type=int, default=0, metavar="ETA",
                         help="successive halving over the --proxy budgets, keeping 1/ETA")
+    parser.add_argument("--versus", default="macs", help="the signal every tau is compared "
+                        "with (paired bootstrap): macs, params or a signal's label")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=None, help="also write the table (markdown) here")
     parser.add_argument("overrides", nargs="*", help="more nas.rank overrides, e.g. data=...")
@@ -90,16 +123,22 @@ def main() -> None:
         runs.append(supernet_run(path))
     summaries = [rank(compose_config("rank", base + overrides)) for overrides in runs]
     rows = [summary["rows"][0] for summary in summaries]
+    scores = per_network_scores(summaries)
     proxies = [s for s in summaries if s["label"].startswith("proxy-")]
     if args.halving and len(proxies) >= 2:
-        rows.append(halving_row(proxies, args.halving))
+        row, order = halving_row(proxies, args.halving)
+        rows.append(row)
+        scores[row["signal"]] = order
     first = summaries[0]
+    truth = pd.read_csv(beside(Path(first["out"]), ".csv"))["accuracy"].tolist()
+    versus = differences(scores, truth, args.versus)
     lines = [f"{first['networks']} networks of {first['ground_truth']} "
              f"({first['ground_truth_meta'].get('budget')}); mean seed std "
              f"{first['seed_noise']:.2f} pts; this machine, {args.threads} thread(s)", "",
-             "| signal | s / candidate | Kendall tau [95%] | Spearman | top-5 |",
-             "| --- | --- | --- | --- | --- |",
-             *(row_text(row) for row in rows + first["rows"][1:])]
+             f"| signal | s / candidate | Kendall tau [95%] | Spearman | top-5 | "
+             f"tau - {args.versus} [paired 95%] |",
+             "| --- | --- | --- | --- | --- | --- |",
+             *(row_text(row, versus) for row in rows + first["rows"][1:])]
     print("\n".join(lines))
     if args.out:
         command = "PYTHONPATH=. python benchmarks/rank_signals.py " + " ".join(sys.argv[1:])

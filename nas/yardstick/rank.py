@@ -34,6 +34,31 @@ def kendall_interval(signal: Sequence[float], truth: Sequence[float], *, resampl
     return (taus[int(0.025 * (len(taus) - 1))], taus[int(0.975 * (len(taus) - 1))])
 
 
+def kendall_difference_interval(signal: Sequence[float], baseline: Sequence[float],
+                                truth: Sequence[float], *, resamples: int = 1000, seed: int = 0
+                                ) -> tuple[float, float]:
+    """Percentile bootstrap 95% interval of tau(signal) - tau(baseline), paired: both taus on
+    the same resampled networks. Two signals' own intervals overlap far more often than their
+    difference's interval covers 0 (both are scored on the same networks, so most of their
+    sampling noise is shared): this is the interval that says whether one beats the other."""
+    if resamples <= 0 or len(truth) < 3:
+        return (math.nan, math.nan)
+    rng = random.Random(seed)
+    n, differences = len(truth), []
+    for _ in range(resamples):
+        index = [rng.randrange(n) for _ in range(n)]
+        sampled = [truth[i] for i in index]
+        difference = (kendall_tau([signal[i] for i in index], sampled)
+                      - kendall_tau([baseline[i] for i in index], sampled))
+        if math.isfinite(difference):
+            differences.append(difference)
+    if not differences:
+        return (math.nan, math.nan)
+    differences.sort()
+    last = len(differences) - 1
+    return (differences[int(0.025 * last)], differences[int(0.975 * last)])
+
+
 def signal_row(label: str, signal: Sequence[float], truth: Sequence[float], *, k: int,
                seconds: float | None, resamples: int, seed: int) -> dict:
     scores = rank_scores(signal, truth, k)

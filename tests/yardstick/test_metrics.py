@@ -1,11 +1,12 @@
 """Rank agreement measures on cases worked by hand."""
 
 import math
+import random
 
 import pytest
 
 from nas.yardstick import kendall_tau, rank_scores, spearman, top_k_overlap
-from nas.yardstick.rank import kendall_interval
+from nas.yardstick.rank import kendall_difference_interval, kendall_interval
 
 
 def test_kendall_and_spearman_of_perfect_reversed_and_hand_worked_orders():
@@ -46,3 +47,16 @@ def test_bootstrap_interval_brackets_tau_and_is_seeded():
     low, high = kendall_interval(signal, truth, resamples=300, seed=1)
     assert low <= kendall_tau(signal, truth) <= high < 1.0 + 1e-12
     assert (low, high) == kendall_interval(signal, truth, resamples=300, seed=1)
+
+
+def test_paired_difference_interval_sees_what_overlapping_intervals_hide():
+    rng = random.Random(0)
+    truth = list(range(30))
+    noisy = [t + rng.gauss(0, 6) for t in truth]  # a weak signal
+    better = [n + 0.5 * (t - n) for n, t in zip(noisy, truth)]  # the same, half its error
+    own = kendall_interval(noisy, truth, seed=2), kendall_interval(better, truth, seed=2)
+    assert own[0][1] > own[1][0]  # the two intervals overlap
+    low, high = kendall_difference_interval(better, noisy, truth, seed=2)
+    assert 0 < low <= kendall_tau(better, truth) - kendall_tau(noisy, truth) <= high
+    assert kendall_difference_interval(noisy, noisy, truth) == (0.0, 0.0)
+    assert kendall_difference_interval(better, noisy, truth, seed=2) == (low, high)

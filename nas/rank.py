@@ -7,7 +7,8 @@ and printed beside MACs, params and the table's own seed-to-seed agreement (the 
 Writes the per-network scores (CSV), the summary (JSON) and a scatter plot. Scores are saved as
 they come (``<out>.scores.json``, valid for the same evaluator, data and seed): a killed run, or
 a rerun against a ground truth that has grown since, scores only the networks not yet scored;
-a weights file the evaluator reads (a supernet) counts by its content, not its path.
+a weights file the evaluator reads (a supernet) counts by its content, not its path, and an
+evaluator's stated seed noise (``seed_std``) does not count: it changes no score.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class SavedScores:
             except json.JSONDecodeError:
                 saved = {}
                 print(f"warning: {path} is corrupt; scoring from the start", file=sys.stderr)
-            if saved.get("settings") == self.settings:
+            if comparable(saved.get("settings")) == self.settings:
                 self.scores = {arch: tuple(value) for arch, value in saved["scores"].items()}
             elif saved:
                 print(f"note: {path} was scored with other settings; scoring from the start",
@@ -98,11 +99,26 @@ class SavedScores:
                                             "scores": self.scores}) + "\n")
 
 
+# Evaluator keys that describe a score (its measured seed noise, shown in plots) without
+# changing it: saved scores stay valid when they change.
+NOT_SCORING = ("seed_std",)
+
+
+def comparable(settings: dict | None) -> dict | None:
+    """Saved settings without the keys that do not change a score (files saved before
+    ``score_settings`` left them out still match)."""
+    if not isinstance(settings, dict) or not isinstance(settings.get("evaluator"), dict):
+        return settings
+    evaluator = {k: v for k, v in settings["evaluator"].items() if k not in NOT_SCORING}
+    return {**settings, "evaluator": evaluator}
+
+
 def score_settings(evaluator_cfg: dict, data_cfg: dict | None, seed: int) -> dict:
     """What a network's score depends on, so saved scores are reused only when all of it is
     equal: the evaluator's settings, the data, the seed and, for an evaluator that reads weights
     from a file (a supernet, a predictor), that file's content: a supernet still training keeps
     its path while its weights change."""
+    evaluator_cfg = {k: v for k, v in evaluator_cfg.items() if k not in NOT_SCORING}
     settings = {"evaluator": evaluator_cfg, "data": data_cfg, "seed": seed}
     weights = evaluator_cfg.get("path")
     if weights and Path(str(weights)).is_file():

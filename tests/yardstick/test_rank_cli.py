@@ -149,3 +149,19 @@ def test_saved_scores_follow_the_content_of_the_evaluators_weights_file(tmp_path
     assert score_settings(config, {"name": "fashion_mnist"}, seed=0) != before
     plain = score_settings({"score": "params"}, None, seed=0)
     assert plain == {"evaluator": {"score": "params"}, "data": None, "seed": 0}
+
+
+def test_saved_scores_survive_a_new_seed_std(tmp_path):
+    """``seed_std`` describes an evaluator's noise and changes no score: scores saved under
+    another value (or before it was left out of the settings) are kept, not rescored."""
+    from nas.rank import SavedScores, score_settings
+
+    path = tmp_path / "proxy.scores.json"
+    old = {"kind": "proxy", "epochs": 1, "seed_std": 0.85}
+    path.write_text(json.dumps({"settings": {"evaluator": old, "data": None, "seed": 0},
+                                "scores": {"arch-a": [0.5, 3.0]}}))
+    new = score_settings({**old, "seed_std": 3.96}, None, seed=0)
+    assert "seed_std" not in new["evaluator"]
+    assert SavedScores(path, new).scores == {"arch-a": (0.5, 3.0)}
+    other_budget = score_settings({**old, "epochs": 2}, None, seed=0)
+    assert SavedScores(path, other_budget).scores == {}

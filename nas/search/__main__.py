@@ -19,7 +19,7 @@ from nas.search.study import check_feasible, run_search
 from nas.search.workers import split_worker_settings
 
 USAGE = """usage: python -m nas.search [hardware=pixel] [space=mobilenet_v3_small] [search=tpe]
-       [search.n_trials=24] [search.objectives=macs|latency|all]
+       [search.n_trials=48] [search.objectives=macs|latency|all]
        [search.constraints.max_latency_ms=..] [run_dir=..] [storage=URL] [seed=0]
        [study_name=NAME] [search.n_workers=N] [search.n_trials_per_worker=N]
 Re-running the same command continues the study up to search.n_trials finished trials.

@@ -94,8 +94,10 @@ def main(cfg: DictConfig) -> None:
     processes, device = start_processes(resolve_device(cfg.device))
     try:
         train(cfg, processes, device)
-    finally:
-        stop_processes(processes)
+    except BaseException:
+        stop_processes(processes, together=False)  # the others may never get here
+        raise
+    stop_processes(processes)
 
 
 def say(processes: Processes, *lines: str) -> None:

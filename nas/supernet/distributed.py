@@ -120,6 +120,12 @@ def start_processes(device: torch.device) -> tuple[Processes, torch.device]:
     return Processes(rank=rank, world=world, local_rank=local), device
 
 
-def stop_processes(processes: Processes) -> None:
+def stop_processes(processes: Processes, together: bool = True) -> None:
+    """Leave the process group. ``together``: first wait for every process (a barrier), so
+    that no process tears its connections down while rank 0 still writes the file and scores
+    the corners (without it, a clean-clone CI run once saw gloo abort the process that left
+    early: "terminate called without an active exception")."""
     if processes.several and dist.is_initialized():
+        if together:
+            dist.barrier()
         dist.destroy_process_group()

@@ -16,22 +16,32 @@ from collections.abc import Callable, Sequence
 from nas.yardstick.metrics import kendall_tau, rank_scores
 
 
+def _bootstrap_interval(statistic: Callable[[list[int]], float], n: int, *, resamples: int,
+                        seed: int) -> tuple[float, float]:
+    """Percentile bootstrap 95% interval of ``statistic(index)`` over ``resamples`` seeded
+    resamplings of ``n`` networks (with replacement); non-finite values are left out."""
+    if resamples <= 0 or n < 3:
+        return (math.nan, math.nan)
+    rng = random.Random(seed)
+    values = []
+    for _ in range(resamples):
+        value = statistic([rng.randrange(n) for _ in range(n)])
+        if math.isfinite(value):
+            values.append(value)
+    if not values:
+        return (math.nan, math.nan)
+    values.sort()
+    last = len(values) - 1
+    return (values[int(0.025 * last)], values[int(0.975 * last)])
+
+
 def kendall_interval(signal: Sequence[float], truth: Sequence[float], *, resamples: int = 1000,
                      seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap 95% interval of Kendall tau over resampled networks."""
-    if resamples <= 0 or len(truth) < 3:
-        return (math.nan, math.nan)
-    rng = random.Random(seed)
-    n, taus = len(truth), []
-    for _ in range(resamples):
-        index = [rng.randrange(n) for _ in range(n)]
-        tau = kendall_tau([signal[i] for i in index], [truth[i] for i in index])
-        if math.isfinite(tau):
-            taus.append(tau)
-    if not taus:
-        return (math.nan, math.nan)
-    taus.sort()
-    return (taus[int(0.025 * (len(taus) - 1))], taus[int(0.975 * (len(taus) - 1))])
+    def tau(index: list[int]) -> float:
+        return kendall_tau([signal[i] for i in index], [truth[i] for i in index])
+
+    return _bootstrap_interval(tau, len(truth), resamples=resamples, seed=seed)
 
 
 def kendall_difference_interval(signal: Sequence[float], baseline: Sequence[float],
@@ -41,22 +51,12 @@ def kendall_difference_interval(signal: Sequence[float], baseline: Sequence[floa
     the same resampled networks. Two signals' own intervals overlap far more often than their
     difference's interval covers 0 (both are scored on the same networks, so most of their
     sampling noise is shared): this is the interval that says whether one beats the other."""
-    if resamples <= 0 or len(truth) < 3:
-        return (math.nan, math.nan)
-    rng = random.Random(seed)
-    n, differences = len(truth), []
-    for _ in range(resamples):
-        index = [rng.randrange(n) for _ in range(n)]
+    def difference(index: list[int]) -> float:
         sampled = [truth[i] for i in index]
-        difference = (kendall_tau([signal[i] for i in index], sampled)
-                      - kendall_tau([baseline[i] for i in index], sampled))
-        if math.isfinite(difference):
-            differences.append(difference)
-    if not differences:
-        return (math.nan, math.nan)
-    differences.sort()
-    last = len(differences) - 1
-    return (differences[int(0.025 * last)], differences[int(0.975 * last)])
+        return (kendall_tau([signal[i] for i in index], sampled)
+                - kendall_tau([baseline[i] for i in index], sampled))
+
+    return _bootstrap_interval(difference, len(truth), resamples=resamples, seed=seed)
 
 
 def signal_row(label: str, signal: Sequence[float], truth: Sequence[float], *, k: int,

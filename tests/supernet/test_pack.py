@@ -13,6 +13,7 @@ from nas.io import file_sha256
 from nas.search.evaluators import make_search_evaluator
 from nas.supernet.store import build_supernet, read_supernet
 from tests.supernet.conftest import TINY_SPACE
+from tests.supernet.test_cli import one_line_error
 
 DATA = {"name": "fashion_mnist", "root": None, "val_size": 5000, "split_seed": 0}
 
@@ -20,12 +21,6 @@ DATA = {"name": "fashion_mnist", "root": None, "val_size": 5000, "split_seed": 0
 def pack(*args):
     return subprocess.run([sys.executable, "-m", "nas.supernet.pack", *args],
                           capture_output=True, text=True, timeout=300)
-
-
-def one_line_error(result, message):
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.stderr
 
 
 def test_packed_weights_are_the_sources_in_float16(tiny_supernet, tmp_path):

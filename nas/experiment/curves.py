@@ -76,6 +76,19 @@ def _reference_line(axis, reward: float | None, reference: str) -> None:
         axis.axhline(reward, color="tab:gray", linestyle="--", label=f"{reference} (reference)")
 
 
+def curve_floor(rewards: pd.Series, reference: float | None) -> float | None:
+    """The search curve's lower limit: the worst candidates would squash the curve, so show
+    the upper 90% of rewards, and always the reference's line (a search whose candidates all
+    beat it would otherwise hide it); None: too few candidates to cut."""
+    finite = rewards.dropna()
+    if len(finite) <= 4:
+        return None
+    bottom = float(finite.quantile(0.1))
+    if reference is not None:
+        bottom = min(bottom, reference - 0.05 * abs(float(finite.max()) - reference))
+    return bottom
+
+
 def plot_search_curve(rows: pd.DataFrame, reward: float | None, reference: str, path,
                       evaluator: str) -> None:
     fig, axis = plt.subplots(figsize=(8, 4.8))
@@ -84,9 +97,9 @@ def plot_search_curve(rows: pd.DataFrame, reward: float | None, reference: str, 
     axis.step(rows["seen"], rows["best"], where="post", color="tab:red", marker=".",
               markersize=3, label="best so far")
     _reference_line(axis, reward, reference)
-    finite = rows["reward"].dropna()
-    if len(finite) > 4:  # the worst candidates would squash the curve: show the upper 90%
-        axis.set_ylim(bottom=finite.quantile(0.1))
+    bottom = curve_floor(rows["reward"], reward)
+    if bottom is not None:
+        axis.set_ylim(bottom=bottom)
     axis.set_xlabel("candidates seen")
     axis.set_ylabel(f"MnasNet reward ({evaluator})")
     axis.legend(fontsize=8)

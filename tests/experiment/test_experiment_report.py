@@ -10,7 +10,13 @@ from omegaconf import OmegaConf
 
 from nas.arch import PRESETS
 from nas.experiment import summarise, verdicts
-from nas.experiment.curves import best_within, candidates, growth_table, reference_reward
+from nas.experiment.curves import (
+    best_within,
+    candidates,
+    curve_floor,
+    growth_table,
+    reference_reward,
+)
 from nas.experiment.report import write_experiment_report
 from nas.netadapt import NetAdaptResult
 from nas.netadapt.adapt import COLUMNS
@@ -76,6 +82,15 @@ def test_the_curve_counts_distinct_candidates_and_never_takes_the_excluded_refer
     assert growth["candidates"].tolist() == [10, 30, 100, 150]
     assert growth["trial"].tolist() == [9, 29, 99, 149]
     assert reference_reward(trials_frame(), "mobilenet_v3_small") == 0.95
+
+
+def test_the_search_curve_cuts_the_worst_tenth_but_never_hides_the_reference_line():
+    rewards = pd.Series([1.00 + i / 1000 for i in range(100)])  # 1.000 ... 1.099
+    assert curve_floor(rewards, None) == pytest.approx(rewards.quantile(0.1))
+    assert curve_floor(rewards, 1.05) == pytest.approx(rewards.quantile(0.1))
+    # every candidate beats the reference (the MobileNetV3-Small run: 0.918 vs 0.97-1.09)
+    assert curve_floor(rewards, 0.918) < 0.918
+    assert curve_floor(rewards[:4], 0.918) is None  # too few to cut
 
 
 def test_the_report_says_the_verdict_in_words_with_intervals_and_draws_its_plots(tmp_path,

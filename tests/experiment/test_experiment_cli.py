@@ -82,3 +82,14 @@ def test_the_small_experiment_runs_end_to_end_and_its_final_trainings_resume(tmp
     assert all(after[n] == before[n] for n in before if n != "search_netadapt-seed1.json")
     assert (tmp_path / "search" / "trials.csv").read_text() == trials  # nothing searched again
     assert (tmp_path / "netadapt" / "steps.csv").read_text() == steps_log
+
+
+def test_a_gzipped_journal_without_its_journal_is_refused_before_a_new_study_starts(tmp_path):
+    """Committed runs keep study.journal.gz: a rerun without gunzip would search from scratch."""
+    search = tmp_path / "search"
+    search.mkdir()
+    (search / "study.journal.gz").write_bytes(b"")
+    done = experiment("experiment=mobilenet_v3_small", f"run_dir={tmp_path}")
+    assert done.returncode == 2, done.stderr
+    assert "gunzip -k" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in search.iterdir()) == ["study.journal.gz"]

@@ -45,7 +45,6 @@ from nas.experiment.final import Network, plan_final, run_final, slug
 from nas.experiment.report import latency_label, write_experiment_report
 from nas.io import atomic_write
 from nas.netadapt.adapt import NetAdaptResult, netadapt
-from nas.search.storage import JOURNAL_NAME
 
 USAGE = """usage: python -m nas.experiment experiment=mobilenet_v3_large|mobilenet_v3_small
        [evaluator=proxy|supernet|zero_cost] [search.n_trials=..] [netadapt.target_ms=..]
@@ -72,11 +71,6 @@ def run_stage_search(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
     from nas.search.__main__ import main as search_main
 
     search_dir = run_dir / "search"
-    packed = search_dir / (JOURNAL_NAME + ".gz")
-    if packed.is_file() and not (search_dir / JOURNAL_NAME).exists():
-        # committed runs keep their journal gzipped: searching without it starts a new study
-        raise NasError(f"{search_dir} holds {packed.name} but no {JOURNAL_NAME}: "
-                       f"gunzip -k {packed} to continue this search, or give another run_dir=")
     search_cfg = copy.deepcopy(cfg)
     search_cfg.run_dir = str(search_dir)
     search_cfg.report = True

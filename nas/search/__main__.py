@@ -14,7 +14,7 @@ from nas.search.evaluators import check_evaluator_space, make_search_evaluator
 from nas.search.objectives import Constraints
 from nas.search.parallel import run_local_workers
 from nas.search.settings import SearchSettings
-from nas.search.storage import journal_path, open_storage
+from nas.search.storage import journal_path, open_storage, refuse_packed_journal
 from nas.search.study import check_feasible, run_search
 from nas.search.workers import split_worker_settings
 
@@ -67,6 +67,7 @@ def main(cfg: DictConfig, worker_args: list[str] | None = None) -> None:
         check_space(space)
     run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg, space, hardware)
     study_name = cfg.study_name or run_dir.name
+    refuse_packed_journal(cfg.storage, run_dir)
     if workers.n_workers > 1:  # this process only starts the workers, then reports
         run_local_workers(cfg_overrides() if worker_args is None else worker_args,
                           workers.n_workers)

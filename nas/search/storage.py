@@ -28,6 +28,7 @@ import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.storages.journal import JournalFileBackend, JournalStorage
 
+from nas.errors import NasError
 from nas.search.locks import FlockJournalLock
 
 JOURNAL_NAME = "study.journal"
@@ -43,6 +44,16 @@ def journal_path(storage: str | None, run_dir: Path) -> Path | None:
     if "://" not in storage:
         return Path(storage)
     return None
+
+
+def refuse_packed_journal(storage: str | None, run_dir: Path) -> None:
+    """A run directory whose journal is only gzipped (committed runs keep it so): searching
+    there would start a new study beside the packed one's results. One line instead."""
+    path = journal_path(storage, run_dir)
+    packed = None if path is None else path.with_name(path.name + ".gz")
+    if packed is not None and packed.is_file() and not path.exists():
+        raise NasError(f"{path.parent} holds {packed.name} but no {path.name}: "
+                       f"gunzip -k {packed} to continue this search, or give another run_dir=")
 
 
 def open_storage(storage: str | None, run_dir: Path, *, heartbeat_seconds: int = HEARTBEAT_SECONDS,

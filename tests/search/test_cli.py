@@ -49,6 +49,19 @@ def test_bad_overrides_exit_2_with_one_line(args, message, tmp_path, capsys):
     assert not (tmp_path / "run" / JOURNAL_NAME).exists()  # nothing started
 
 
+def test_a_run_dir_with_only_a_gzipped_journal_is_refused_before_a_new_study(tmp_path, capsys):
+    """Committed runs keep study.journal.gz: searching there without gunzip would start anew."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / (JOURNAL_NAME + ".gz")).write_bytes(b"")
+    with pytest.raises(SystemExit) as stop:
+        run(main, "config", argv=[*BASE, f"run_dir={run_dir}"])
+    assert stop.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "gunzip -k" in lines[0], lines
+    assert not (run_dir / JOURNAL_NAME).exists()
+
+
 def test_a_bad_override_from_the_shell_is_one_line(tmp_path):
     result = search(*BASE, "search.n_trials=-1", f"run_dir={tmp_path / 'run'}")
     assert result.returncode == 2

@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python benchmarks/rank_signals.py [--ground-truth FILE] [--space NAME]
         [--signals macs,params,synflow,...] [--proxy 2:0.05,2:0.2] [--halving 3]
-        [--supernet FILE[,FILE...]]
+        [--supernet FILE[,FILE...]] [--supernet-val-sizes 2000,all]
         [--threads 1] [--out FILE] [-- overrides]
 
 Each signal is one ``python -m nas.rank`` run (the same library call, the same outputs under
@@ -84,14 +84,16 @@ def differences(scores: dict[str, list[float]], truth: list[float], versus: str
             for label, values in scores.items() if label != versus}
 
 
-def supernet_run(path: str) -> list[str]:
-    """nas.rank overrides scoring one supernet file. Its data split is the file's own (a
-    supernet is refused on another); only this run gets it, so the other signals' cached scores
-    on the default split stay valid. Labelled by the file's name (snapshots .step600 apart)."""
+def supernet_run(path: str, val_size: str) -> list[str]:
+    """nas.rank overrides scoring one supernet file on ``val_size`` validation images ("all":
+    the whole split). Its data split is the file's own (a supernet is refused on another); only
+    this run gets it, so the other signals' cached scores on the default split stay valid.
+    Labelled by the file's name (snapshots .step600 apart) and the images scored."""
     dataset = read_supernet(path)["meta"]["dataset"]
-    return ["evaluator=supernet", f"evaluator.path={path}", f"data.val_size={dataset['val_size']}",
-            f"data.split_seed={dataset['split_seed']}",
-            f"label=supernet-{Path(path).name.removesuffix('.pt')}"]
+    images = "null" if val_size == "all" else str(int(val_size))
+    return ["evaluator=supernet", f"evaluator.path={path}", f"evaluator.val_size={images}",
+            f"data.val_size={dataset['val_size']}", f"data.split_seed={dataset['split_seed']}",
+            f"label=supernet-{Path(path).name.removesuffix('.pt')}-val{val_size}"]
 
 
 def main() -> None:
@@ -102,6 +104,8 @@ def main() -> None:
     parser.add_argument("--proxy", default="", help="epochs:train_fraction pairs")
     parser.add_argument("--supernet", default="", help="supernet files (nas.supernet), each "
                         "one signal: evaluator=supernet on the split it was trained for")
+    parser.add_argument("--supernet-val-sizes", default="all", help="validation images each "
+                        "supernet is scored on, comma-separated ('all': the whole split)")
     parser.add_argument("--halving", type=int, default=0, metavar="ETA",
                         help="successive halving over the --proxy budgets, keeping 1/ETA")
     parser.add_argument("--versus", default="macs", help="the signal every tau is compared "
@@ -120,7 +124,7 @@ def main() -> None:
         runs.append(["evaluator=proxy", f"evaluator.epochs={epochs}",
                      f"evaluator.train_fraction={fraction}"])
     for path in filter(None, args.supernet.split(",")):
-        runs.append(supernet_run(path))
+        runs.extend(supernet_run(path, size) for size in args.supernet_val_sizes.split(","))
     summaries = [rank(compose_config("rank", base + overrides)) for overrides in runs]
     rows = [summary["rows"][0] for summary in summaries]
     scores = per_network_scores(summaries)

@@ -45,8 +45,22 @@ def within_noise(front: pd.DataFrame, std: float) -> list[list[int]]:
     return groups
 
 
-def noise_lines(fronts: dict[str, pd.DataFrame], std: float | None) -> list[str]:
+# Without a stated std: what a supernet's accuracies are, where seed noise is not the point.
+SUPERNET_NOTE = (
+    "Accuracies are a trained supernet's (each candidate inherits its weights; nothing is trained "
+    "per candidate): the same file and BN images give the same score, so the fronts carry no "
+    "seed error bars. Their error is in the ranking, measured against stand-alone training by "
+    "`python -m nas.rank evaluator=supernet` (the shipped supernet: Kendall 0.43 against a "
+    "seed-to-seed ceiling of 0.52, about 2 points below stand-alone accuracy; README \"The "
+    "yardstick\"): treat front points within a point or so of each other as ties, and train the "
+    "networks you pick stand-alone before trusting their order.")
+
+
+def noise_lines(fronts: dict[str, pd.DataFrame], std: float | None,
+                evaluator_kind: str | None = None) -> list[str]:
     """The summary's paragraph on noise: the std, the margin, and the groups per front."""
+    if std is None and evaluator_kind == "supernet":
+        return ["## Noise", "", SUPERNET_NOTE, ""]
     if std is None:
         return ["## Noise", "", "The evaluator's seed noise was not measured (no `seed_std` in "
                 "its config), so the fronts carry no error bars; differences of a point or two "

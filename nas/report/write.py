@@ -188,7 +188,8 @@ def _summary(study, frame, points, fronts, history, costs, quality=None) -> str:
         lines += [f"## Accuracy vs {cost}", "", f"![front](pareto_{cost}.png)", "",
                   "Pareto front (references marked in the plot):", "",
                   _markdown_table(fronts[cost]), ""]
-    lines += noise_lines(fronts, seed_std(attrs))
+    lines += noise_lines(fronts, seed_std(attrs),
+                         (attrs.get("evaluator_config") or {}).get("kind"))
     if quality:
         lines += _truth_lines(quality)
     refs = points[points["reference"] != ""]

@@ -38,3 +38,9 @@ def test_a_search_report_carries_the_evaluator_noise(tmp_path):
     summary = (run_dir / "summary.md").read_text()
     assert "seed std is 1.50 accuracy points" in summary
     assert "within the noise of each other" in summary or "outside the noise" in summary
+
+
+def test_a_supernets_summary_says_its_error_is_in_the_ranking_not_seeds():
+    text = " ".join(noise_lines({"macs": front([0.9])}, None, "supernet"))
+    assert "supernet" in text and "ranking" in text and "not measured" not in text
+    assert "not measured" in " ".join(noise_lines({"macs": front([0.9])}, None, "proxy"))

@@ -25,9 +25,10 @@ value every option file gives are ``MISSING`` (``???``) here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
 
 # OmegaConf evaluates these annotations itself (strings under ``from __future__``); it reads
 # ``int | None`` and ``list[int]`` on Python >= 3.10.
@@ -203,7 +204,7 @@ class ArrayData:
 
     name: str = MISSING
     root: str | None = None
-    val_size: Any = 5000  # a count of images, or a fraction of the training images
+    val_size: Any = 10000  # a count of images, or a fraction of the training images
     split_seed: int = 0
 
 
@@ -291,7 +292,7 @@ class SupernetEvaluator:
     kind: str = "supernet"
     path: str = MISSING
     bn_images: int = 2000
-    val_size: int | None = 2000
+    val_size: int | None = None
     finetune_steps: int = 0
     finetune_lr: float = 0.01
     seed: int | None = None
@@ -599,10 +600,27 @@ SCHEMAS: dict[tuple[str, str], type] = {
 }
 
 
+def package_file(relative: str) -> str:
+    """``${nas_data:supernet/data/X.pt}`` in a config: a file shipped inside the package, as an
+    absolute path, so that a checkout, an editable install and a wheel all find it."""
+    import nas
+
+    path = Path(nas.__file__).parent / relative
+    if not path.is_file():
+        raise ValueError(f"the package ships no {relative} ({path})")
+    return str(path)
+
+
+def register_resolvers() -> None:
+    if not OmegaConf.has_resolver("nas_data"):
+        OmegaConf.register_new_resolver("nas_data", package_file)
+
+
 def register() -> None:
     """Put every schema in Hydra's ConfigStore (idempotent: a store overwrites)."""
     from hydra.core.config_store import ConfigStore
 
+    register_resolvers()
     store = ConfigStore.instance()
     for (group, name), node in SCHEMAS.items():
         store.store(group=group, name=name, node=node)

@@ -15,7 +15,7 @@ def fashion():
 
 @pytest.fixture(scope="session")
 def small_fashion(fashion):
-    """~1,100 training and 500 validation images, stratified."""
+    """1,000 training and 500 validation images, stratified."""
     train = fashion.train.subset(stratified_indices(fashion.train.labels, 0.02, 0))
-    val = fashion.val.subset(stratified_indices(fashion.val.labels, 0.1, 0))
+    val = fashion.val.subset(stratified_indices(fashion.val.labels, 0.05, 0))
     return replace(fashion, train=train, val=val)

@@ -36,7 +36,7 @@ def test_library_functions_get_typed_objects():
     ("search.n_trials=abc", "search.n_trials must be a whole number, got 'abc'"),
     ("search.n_trails=5", "unknown setting 'search.n_trails'; did you mean search.n_trials?"),
     ("hardware.timing.rounds=2", "unknown setting 'hardware.timing'"),  # pixel is not measured
-    ("evaluator.lr=fast", "evaluator.lr must be a number, got 'fast'"),
+    ("evaluator.finetune_lr=fast", "evaluator.finetune_lr must be a number, got 'fast'"),
     ("space.resolution=big", "space.resolution must be a whole number, got 'big'"),
 ])
 def test_a_value_the_schema_refuses_is_one_line(override, message):

@@ -23,7 +23,7 @@ from nas.search.evaluators import make_search_evaluator
 from nas.train import main as train_main
 from tests.supernet.conftest import TINY_SPACE, conf, tiny_space, tiny_supernet  # noqa: F401
 
-DATA = {"name": "fashion_mnist", "root": None, "val_size": 5000, "split_seed": 0}
+DATA = {"name": "fashion_mnist", "root": None, "val_size": 10000, "split_seed": 0}
 SMALL = ["bn_images=64", "val_size=300", "threads=1"]
 TRAIN = ["epochs=1", "train_fraction=0.005", "threads=1", "evaluator.resolution=16"]
 

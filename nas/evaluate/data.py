@@ -315,7 +315,7 @@ _CACHE: dict[tuple, Dataset] = {}
 
 
 def load_dataset(name: str = "fashion_mnist", root: str | Path | None = None, *,
-                 val_size: int | float = 5000, split_seed: int = 0, **options) -> Dataset:
+                 val_size: int | float = 10000, split_seed: int = 0, **options) -> Dataset:
     """Load ``name`` from disk into memory and carve a fixed, stratified validation split.
 
     ``val_size`` is a count of images or a fraction of the training set. ``options`` go to the

@@ -70,7 +70,9 @@ def check_space(meta: dict, space: SearchSpace, path: str | Path) -> None:
     if not space.within(trained):
         detail = "" if trained.name != space.name else " (same name, other choices)"
         raise SupernetFileError(f"{path} is a supernet of space {trained.name!r}, not "
-                                f"{space.name!r}{detail}; train one for this space")
+                                f"{space.name!r}{detail}; train one for this space "
+                                f"(python -m nas.supernet space=...) and give "
+                                f"evaluator.path=FILE, or use evaluator=proxy")
 
 
 def check_dataset(meta: dict, dataset: dict, path: str | Path) -> None:
@@ -78,7 +80,9 @@ def check_dataset(meta: dict, dataset: dict, path: str | Path) -> None:
     trained = meta["dataset"]
     if trained["name"] != dataset["name"]:
         raise SupernetFileError(f"{path} was trained on {trained['name']}, not "
-                                f"{dataset['name']}; train one for this dataset")
+                                f"{dataset['name']}; train one for this dataset "
+                                f"(python -m nas.supernet data=...) and give "
+                                f"evaluator.path=FILE, or use evaluator=proxy")
     for key in ("val_size", "split_seed"):
         if trained.get(key) != dataset.get(key):
             raise SupernetFileError(

@@ -13,15 +13,15 @@ def test_fashion_mnist_loads_as_uint8_with_a_stratified_validation_split(fashion
     assert fashion.num_classes == 10 and fashion.channels == 1 and fashion.size == 28
     assert fashion.train.images.dtype == torch.uint8
     assert len(fashion.train) + len(fashion.val) == 60_000 and len(fashion.test) == 10_000
-    assert torch.bincount(fashion.val.labels).tolist() == [500] * 10
+    assert torch.bincount(fashion.val.labels).tolist() == [1000] * 10
     assert 0.2 < fashion.train.mean[0] < 0.4 and 0.3 < fashion.train.std[0] < 0.4
 
 
 def test_validation_split_is_fixed_by_its_seed(fashion):
-    again = load_dataset("fashion_mnist", val_size=5000, split_seed=0)
+    again = load_dataset("fashion_mnist", val_size=10000, split_seed=0)
     assert torch.equal(again.val.images, fashion.val.images)
     assert torch.equal(again.train.labels, fashion.train.labels)
-    other = load_dataset("fashion_mnist", val_size=5000, split_seed=1)
+    other = load_dataset("fashion_mnist", val_size=10000, split_seed=1)
     assert not torch.equal(other.val.images, fashion.val.images)
 
 

@@ -42,7 +42,7 @@ def trained_tiny(small_fashion):
 
 def test_training_learns_fashion_mnist(small_fashion, trained_tiny):
     model, before, result = trained_tiny
-    assert len(result.history) == 3 and result.steps == 3 * 17
+    assert len(result.history) == 3 and result.steps == 3 * 16
     assert result.history[-1].val_accuracy == pytest.approx(accuracy(model, small_fashion.val))
     assert before < 0.25 and result.history[-1].val_accuracy > 0.35
 

@@ -21,7 +21,7 @@ from nas.supernet.store import SupernetFileError, build_supernet, read_supernet
 from nas.yardstick.table import save_ground_truth
 from tests.supernet.conftest import TINY_SPACE
 
-DATA = {"name": "fashion_mnist", "root": None, "val_size": 5000, "split_seed": 0}
+DATA = {"name": "fashion_mnist", "root": None, "val_size": 10000, "split_seed": 0}
 
 
 def evaluator(path, **settings):

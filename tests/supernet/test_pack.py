@@ -15,7 +15,7 @@ from nas.supernet.store import build_supernet, read_supernet
 from tests.supernet.conftest import TINY_SPACE
 from tests.supernet.test_cli import one_line_error
 
-DATA = {"name": "fashion_mnist", "root": None, "val_size": 5000, "split_seed": 0}
+DATA = {"name": "fashion_mnist", "root": None, "val_size": 10000, "split_seed": 0}
 
 
 def pack(*args):

@@ -1,0 +1,49 @@
+"""How much of the supernet evaluator's score is the validation subset's noise: read from the
+``nas.rank`` outputs of one supernet scored on 2,000 / 5,000 / all validation images and with
+another BN seed (README "The yardstick", the commands there). Prints, in accuracy points, the
+spread of the scores over the ground truth's networks, how far a network's score moves between
+settings (root mean square over the networks), and each setting's Kendall tau.
+
+    PYTHONPATH=. python benchmarks/supernet_val_noise.py [--dir results/rank/<ground truth>]
+        [--stem supernet-mobilenet_v3_small-experiment]
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+SETTINGS = ("valall", "valall-seed1", "val2000", "val2000-seed1", "val5000", "valall-bn10000")
+
+
+def scores(folder: Path, label: str) -> pd.Series:
+    return pd.read_csv(folder / f"{label}.csv")["score"] * 100
+
+
+def rms(a: pd.Series, b: pd.Series) -> float:
+    return float(((a - b) ** 2).mean() ** 0.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", default="results/rank/mobilenet_v3_small-fashion_mnist")
+    parser.add_argument("--stem", default="supernet-mobilenet_v3_small-experiment")
+    args = parser.parse_args()
+    folder, label = Path(args.dir), lambda setting: f"{args.stem}-{setting}"
+    whole, small = scores(folder, label("valall")), scores(folder, label("val2000"))
+    print(f"spread of the scores over {len(whole)} networks (std, whole split): "
+          f"{whole.std():.2f} pts")
+    print(f"2,000 images against the whole split (RMS): {rms(small, whole):.2f} pts")
+    print(f"another BN seed, whole split (RMS): "
+          f"{rms(scores(folder, label('valall-seed1')), whole):.2f} pts")
+    print(f"another BN seed, 2,000 images (RMS): "
+          f"{rms(scores(folder, label('val2000-seed1')), small):.2f} pts")
+    for setting in SETTINGS:
+        row = json.loads((folder / f"{label(setting)}.json").read_text())["rows"][0]
+        print(f"Kendall tau, {setting}: {row['kendall']:.3f} "
+              f"[{row['kendall_low']:.2f}, {row['kendall_high']:.2f}]")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
     PYTHONPATH=. python benchmarks/rank_signals.py [--ground-truth FILE] [--space NAME]
         [--signals macs,params,synflow,...] [--proxy 2:0.05,2:0.2] [--halving 3]
         [--supernet FILE[,FILE...]] [--supernet-val-sizes 2000,all]
+        [--supernet-precisions float32,bfloat16]
         [--threads 1] [--out FILE] [-- overrides]
 
 Each signal is one ``python -m nas.rank`` run (the same library call, the same outputs under
@@ -84,16 +85,20 @@ def differences(scores: dict[str, list[float]], truth: list[float], versus: str
             for label, values in scores.items() if label != versus}
 
 
-def supernet_run(path: str, val_size: str) -> list[str]:
+def supernet_run(path: str, val_size: str, precision: str = "float32") -> list[str]:
     """nas.rank overrides scoring one supernet file on ``val_size`` validation images ("all":
-    the whole split). Its data split is the file's own (a supernet is refused on another); only
-    this run gets it, so the other signals' cached scores on the default split stay valid.
-    Labelled by the file's name (snapshots .step600 apart) and the images scored."""
+    the whole split) in ``precision`` (given, never ``auto``: a row means the same on every
+    CPU). Its data split is the file's own (a supernet is refused on another); only this run
+    gets it, so the other signals' cached scores on the default split stay valid. Labelled by
+    the file's name (snapshots .step600 apart), the images scored and, if not float32, the
+    precision."""
     dataset = read_supernet(path)["meta"]["dataset"]
     images = "null" if val_size == "all" else str(int(val_size))
+    suffix = {"float32": "", "bfloat16": "-bf16"}[precision]
     return ["evaluator=supernet", f"evaluator.path={path}", f"evaluator.val_size={images}",
+            f"evaluator.precision={precision}",
             f"data.val_size={dataset['val_size']}", f"data.split_seed={dataset['split_seed']}",
-            f"label=supernet-{Path(path).name.removesuffix('.pt')}-val{val_size}"]
+            f"label=supernet-{Path(path).name.removesuffix('.pt')}-val{val_size}{suffix}"]
 
 
 def main() -> None:
@@ -106,6 +111,8 @@ def main() -> None:
                         "one signal: evaluator=supernet on the split it was trained for")
     parser.add_argument("--supernet-val-sizes", default="all", help="validation images each "
                         "supernet is scored on, comma-separated ('all': the whole split)")
+    parser.add_argument("--supernet-precisions", default="float32", help="the dtypes each "
+                        "supernet is scored in, comma-separated: float32, bfloat16")
     parser.add_argument("--halving", type=int, default=0, metavar="ETA",
                         help="successive halving over the --proxy budgets, keeping 1/ETA")
     parser.add_argument("--versus", default="macs", help="the signal every tau is compared "
@@ -124,7 +131,9 @@ def main() -> None:
         runs.append(["evaluator=proxy", f"evaluator.epochs={epochs}",
                      f"evaluator.train_fraction={fraction}"])
     for path in filter(None, args.supernet.split(",")):
-        runs.extend(supernet_run(path, size) for size in args.supernet_val_sizes.split(","))
+        runs.extend(supernet_run(path, size, precision)
+                    for size in args.supernet_val_sizes.split(",")
+                    for precision in args.supernet_precisions.split(","))
     summaries = [rank(compose_config("rank", base + overrides)) for overrides in runs]
     rows = [summary["rows"][0] for summary in summaries]
     scores = per_network_scores(summaries)

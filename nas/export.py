@@ -72,7 +72,7 @@ def main(cfg: DictConfig) -> None:
     data_cfg = OmegaConf.to_container(cfg.data)
     evaluator = make_supernet_evaluator(data_cfg, {
         "path": str(cfg.supernet), "bn_images": cfg.bn_images, "val_size": cfg.val_size,
-        "device": "cpu"}, cfg.seed)
+        "device": "cpu", "precision": "float32"}, cfg.seed)  # BN statistics a checkpoint keeps
     model = evaluator.subnet(spec).to(memory_format=torch.contiguous_format)  # NotInSpaceError
     net, data = evaluator.supernet, evaluator.data
     val_accuracy = accuracy(model, data.val)

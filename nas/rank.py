@@ -106,10 +106,13 @@ NOT_SCORING = ("seed_std",)
 
 def comparable(settings: dict | None) -> dict | None:
     """Saved settings without the keys that do not change a score (files saved before
-    ``score_settings`` left them out still match)."""
+    ``score_settings`` left them out still match). A supernet's scores saved before
+    ``evaluator.precision`` existed were float32 ones."""
     if not isinstance(settings, dict) or not isinstance(settings.get("evaluator"), dict):
         return settings
     evaluator = {k: v for k, v in settings["evaluator"].items() if k not in NOT_SCORING}
+    if evaluator.get("kind") == "supernet":
+        evaluator.setdefault("precision", "float32")
     return {**settings, "evaluator": evaluator}
 
 

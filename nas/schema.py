@@ -299,6 +299,7 @@ class SupernetEvaluator:
     device: str = "auto"
     threads: int | None = None
     eval_batch_size: int = 500
+    precision: str = "auto"
 
 
 @dataclass

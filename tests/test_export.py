@@ -58,7 +58,8 @@ def test_the_checkpoint_is_the_evaluators_subnet(exported, tiny_supernet):
         (str(spec), 10, 16, 1)
     assert meta["exported_from"]["supernet_sha256"] == file_sha256(tiny_supernet)
     scorer = make_search_evaluator(DATA, {"kind": "supernet", "path": str(tiny_supernet),
-                                          "bn_images": 64, "val_size": 300}, seed=0)
+                                          "bn_images": 64, "val_size": 300,
+                                          "precision": "float32"}, seed=0)
     expected = scorer.subnet(spec).state_dict()
     for name, tensor in model.state_dict().items():
         torch.testing.assert_close(tensor, expected[name].contiguous(), msg=name)

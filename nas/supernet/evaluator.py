@@ -30,7 +30,27 @@ from nas.model.fold import fold_batch_norm
 from nas.supernet.store import build_supernet, check_dataset, check_space, read_supernet
 
 SETTINGS = ("path", "bn_images", "val_size", "finetune_steps", "finetune_lr", "seed", "device",
-            "threads", "eval_batch_size")
+            "threads", "eval_batch_size", "precision")
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def cpu_has_native_bfloat16() -> bool:
+    """AVX-512 BF16 or AMX: bf16 convolutions run faster than float32 (emulated, they are
+    slower). torch's own probes, private: a torch without them counts as no."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+    """The dtype CPU scoring runs in. ``auto``: bfloat16 where the CPU has it natively (1.5x
+    faster on this project's CPU, ``benchmarks/supernet_seconds.py``), else float32. CUDA
+    always scores under bf16 autocast, as it trains (``nas.evaluate.training``)."""
+    if precision not in PRECISIONS:
+        raise NasError(f"evaluator.precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "auto":
+        native = device.type == "cuda" or cpu_has_native_bfloat16()
+        precision = "bfloat16" if native else "float32"
+    return getattr(torch, precision)
 
 
 class SupernetEvaluator:
@@ -39,12 +59,14 @@ class SupernetEvaluator:
     def __init__(self, *, path: str, data: Dataset, data_identity: dict, seed: int,
                  bn_images: int = 2000, val_size: int | None = None, finetune_steps: int = 0,
                  finetune_lr: float = 0.01, device: str | None = "auto",
-                 eval_batch_size: int = 500, payload: dict | None = None) -> None:
+                 eval_batch_size: int = 500, precision: str = "auto",
+                 payload: dict | None = None) -> None:
         if bn_images < 1:
             raise NasError(f"evaluator.bn_images must be >= 1, got {bn_images}")
         if finetune_steps < 0:
             raise NasError(f"evaluator.finetune_steps must be >= 0, got {finetune_steps}")
         self.device = resolve_device(device)
+        self.dtype = resolve_precision(precision, self.device)
         keep_large_allocations()  # a candidate's activations reused, not page-faulted in
         payload = payload or read_supernet(path)
         self.path, self.meta = str(path), payload["meta"]
@@ -71,13 +93,20 @@ class SupernetEvaluator:
         if self.finetune_steps:
             train(model, self.data, steps=self.finetune_steps, seed=self.seed, recipe=self.recipe)
         # the same images for every candidate: their seed is the evaluator's, not the trial's
-        recalibrate_bn(model, self.data.train, images=self.bn_images, seed=self.seed)
+        with self._precision():
+            recalibrate_bn(model, self.data.train, images=self.bn_images, seed=self.seed)
         return model.eval()
+
+    def _precision(self):
+        """CPU autocast to the scoring dtype (BN statistics and logits stay float32)."""
+        return torch.autocast("cpu", dtype=torch.bfloat16,
+                              enabled=self.device.type == "cpu" and self.dtype == torch.bfloat16)
 
     def evaluate(self, spec: ArchSpec, trial=None) -> EvalResult:
         started = time.perf_counter()
         model = fold_batch_norm(self.subnet(spec))  # scored, never handed out
-        score = accuracy(model, self.data.val, batch_size=self.eval_batch_size)
+        with self._precision():
+            score = accuracy(model, self.data.val, batch_size=self.eval_batch_size)
         seconds = time.perf_counter() - started
         return EvalResult(val_accuracy=score, train_seconds=seconds, epochs=0, history=(),
                           images_per_second=math.nan, seconds=seconds)
@@ -104,4 +133,5 @@ def make_supernet_evaluator(data_cfg: dict, config: dict, seed: int) -> Supernet
         bn_images=int(config.get("bn_images", 2000)), val_size=config.get("val_size"),
         finetune_steps=int(config.get("finetune_steps") or 0),
         finetune_lr=float(config.get("finetune_lr", 0.01)), device=config.get("device", "auto"),
-        eval_batch_size=int(config.get("eval_batch_size", 500)))
+        eval_batch_size=int(config.get("eval_batch_size", 500)),
+        precision=str(config.get("precision", "auto")))

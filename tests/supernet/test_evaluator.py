@@ -33,7 +33,7 @@ def evaluator(path, **settings):
 def test_a_candidate_scores_its_inherited_weights_after_bn_recalibration(tiny_supernet):
     """The evaluator's path (heap allocations, BN folded) gives the plain path's accuracy:
     the file's weights, the subnet, BN on the evaluator's images, accuracy on its val split."""
-    scorer = evaluator(tiny_supernet)
+    scorer = evaluator(tiny_supernet, precision="float32")
     payload = read_supernet(tiny_supernet)
     data = _fixed_subset(load_dataset("fashion_mnist"), 1.0, 300, 0)
     rng = random.Random(0)
@@ -45,6 +45,33 @@ def test_a_candidate_scores_its_inherited_weights_after_bn_recalibration(tiny_su
         subnet = build_supernet(payload, tiny_supernet).eval().subnet(spec)
         recalibrate_bn(subnet, data.train, images=64, seed=0)
         assert accuracy(subnet, data.val) == result.val_accuracy, str(spec)
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_precision_is_the_dtype_convolutions_score_in(tiny_supernet, precision):
+    """bfloat16 runs the convolutions (BN recalibration and validation) in bf16 and keeps
+    BN statistics in float32; float32 runs them in float32."""
+    scorer = evaluator(tiny_supernet, precision=precision)
+    spec = SearchSpace.from_config(TINY_SPACE).sample_random(random.Random(2))
+    seen = set()
+    def record(module, inputs, out):
+        if isinstance(module, torch.nn.Conv2d):
+            seen.add(out.dtype)
+    hook = torch.nn.modules.module.register_module_forward_hook(record)
+    try:
+        model = scorer.subnet(spec)
+        assert 0 <= scorer.evaluate(spec).val_accuracy <= 1
+    finally:
+        hook.remove()
+    assert seen == {getattr(torch, precision)}
+    assert {m.running_mean.dtype for m in model.modules()
+            if isinstance(m, torch.nn.BatchNorm2d)} == {torch.float32}
+
+
+def test_auto_precision_is_bfloat16_only_where_the_cpu_has_it(tiny_supernet):
+    from nas.supernet.evaluator import cpu_has_native_bfloat16
+    expected = torch.bfloat16 if cpu_has_native_bfloat16() else torch.float32
+    assert evaluator(tiny_supernet).dtype == expected
 
 
 def test_fine_tuning_trains_the_subnet_before_scoring(tiny_supernet):
@@ -61,6 +88,7 @@ def test_fine_tuning_trains_the_subnet_before_scoring(tiny_supernet):
     ({"name": "cifar10"}, {}, "was trained on fashion_mnist, not cifar10"),
     ({"val_size": 4000}, {}, "its validation images would have been trained on"),
     ({}, {"bn_imags": 5}, "unknown evaluator=supernet setting(s) ['bn_imags']"),
+    ({}, {"precision": "fp8"}, "evaluator.precision must be one of"),
 ])
 def test_wrong_files_and_data_are_refused(tiny_supernet, data, settings, message):
     config = {"kind": "supernet", "path": str(tiny_supernet)} | settings

@@ -165,3 +165,19 @@ def test_saved_scores_survive_a_new_seed_std(tmp_path):
     assert SavedScores(path, new).scores == {"arch-a": (0.5, 3.0)}
     other_budget = score_settings({**old, "epochs": 2}, None, seed=0)
     assert SavedScores(path, other_budget).scores == {}
+
+
+def test_supernet_scores_saved_before_precision_existed_are_float32_ones(tmp_path):
+    """A supernet's scores saved without ``precision`` were scored in float32: kept for
+    ``evaluator.precision=float32``, rescored for bfloat16 or auto."""
+    from nas.rank import SavedScores, score_settings
+
+    path = tmp_path / "supernet.scores.json"
+    old = {"kind": "supernet", "path": "none.pt", "val_size": None}
+    path.write_text(json.dumps({"settings": {"evaluator": old, "data": None, "seed": 0},
+                                "scores": {"arch-a": [0.9, 3.0]}}))
+    kept = score_settings({**old, "precision": "float32"}, None, seed=0)
+    assert SavedScores(path, kept).scores == {"arch-a": (0.9, 3.0)}
+    for precision in ("bfloat16", "auto"):
+        rescored = score_settings({**old, "precision": precision}, None, seed=0)
+        assert SavedScores(path, rescored).scores == {}

@@ -1,12 +1,16 @@
 """Progress of a search: trials done, best so far, time per trial, time left.
 
-A tqdm bar on a terminal; on anything else (CI logs, a file) one short line per trial.
+A tqdm bar on a terminal; on anything else (CI logs, a file) one short line per trial. With
+several workers on one study each prints the study's count (every worker's trials), and the
+time left comes from the study's pace since this worker started, so it is right for any number
+of workers.
 """
 
 from __future__ import annotations
 
 import statistics
 import sys
+import time
 
 from tqdm import tqdm
 
@@ -19,6 +23,7 @@ def _clock(seconds: float) -> str:
 class Progress:
     def __init__(self, *, total: int, done: int, stream=None) -> None:
         self.total, self.done = total, done
+        self.started, self.done_at_start = time.monotonic(), done
         self.stream = stream or sys.stderr
         self.durations: list[float] = []
         self.best: float | None = None
@@ -30,20 +35,30 @@ class Progress:
             print(f"search: {done}/{total} trials done, {total - done} to go", file=self.stream)
 
     def _left(self) -> str:
-        if not self.durations:
-            return "?"
-        return _clock(statistics.median(self.durations) * max(self.total - self.done, 0))
+        finished = self.done - self.done_at_start
+        if finished <= 0:  # nothing counted yet (a failure, say): the trials' own time
+            if not self.durations:
+                return "?"
+            per_trial = statistics.median(self.durations)
+        else:  # wall time per finished trial: every worker's trials, overheads included
+            per_trial = (time.monotonic() - self.started) / finished
+        return _clock(per_trial * max(self.total - self.done, 0))
 
     def update(self, *, number: int, outcome: str, seconds: float, accuracy: float | None,
-               counted: bool) -> None:
-        """One trial ended; ``counted`` when it counts towards the total."""
+               counted: bool, study_done: int | None = None,
+               study_best: float | None = None) -> None:
+        """One trial ended; ``counted`` when it counts towards the total. ``study_done`` and
+        ``study_best``: the study's count of such trials and best accuracy, other workers'
+        included, where the total is the study's."""
         self.durations.append(seconds)
-        self.done += counted
-        if accuracy is not None and (self.best is None or accuracy > self.best):
-            self.best = accuracy
+        before = self.done
+        self.done = self.done + counted if study_done is None else study_done
+        for score in (accuracy, study_best):
+            if score is not None and (self.best is None or score > self.best):
+                self.best = score
         best = "-" if self.best is None else f"{self.best:.4f}"
         if self.bar is not None:
-            self.bar.update(int(counted))
+            self.bar.update(self.done - before)
             self.bar.set_postfix_str(f"best acc {best}, last {_clock(seconds)}, "
                                      f"left ~{self._left()}")
             return

@@ -111,6 +111,13 @@ def count_done(study: optuna.Study) -> int:
     return sum(counts_as_done(t) for t in study.get_trials(deepcopy=False))
 
 
+def best_accuracy(study: optuna.Study) -> float | None:
+    """The best accuracy any worker's trial has reached so far (None before the first)."""
+    scores = [t.user_attrs["accuracy"] for t in study.get_trials(deepcopy=False)
+              if t.state == TrialState.COMPLETE and t.user_attrs.get("accuracy") is not None]
+    return max(scores, default=None)
+
+
 def failure_share(study: optuna.Study) -> tuple[int, int]:
     trials = [t for t in study.get_trials(deepcopy=False) if counts_as_done(t)]
     return sum(t.state == TrialState.FAIL for t in trials), len(trials)
@@ -305,6 +312,7 @@ class _Monitor:
 
     settings: SearchSettings
     progress: Progress | None
+    study_wide: bool = True  # n_trials counts the study's trials (not one worker's own)
     stopped: str = ""
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
@@ -315,10 +323,13 @@ class _Monitor:
                 outcome += f" ({trial.user_attrs['failure'][:60]})"
             elif trial.user_attrs.get("skipped"):
                 outcome = f"skipped ({trial.user_attrs['skipped']})"
+        failed, done = failure_share(study)
+        if self.progress is not None:
             self.progress.update(number=trial.number, outcome=outcome, seconds=seconds,
                                  accuracy=trial.user_attrs.get("accuracy"),
-                                 counted=counts_as_done(trial))
-        failed, done = failure_share(study)
+                                 counted=counts_as_done(trial),
+                                 study_done=done if self.study_wide else None,
+                                 study_best=best_accuracy(study) if self.study_wide else None)
         if done >= self.settings.min_trials_for_failure_rate and \
                 failed / done > self.settings.max_failure_rate:
             self.stopped = (f"search stopped: {failed} of {done} trials failed, more than "
@@ -387,7 +398,7 @@ def _optimize(study, space, settings, evaluator, hardware, show_progress,
         settings, seed=settings.seed * 100_003 + len(study.trials) + worker.seed_offset)
     study.pruner = make_pruner(settings)
     progress = Progress(total=budget.goal, done=done) if show_progress else None
-    monitor = _Monitor(settings, progress)
+    monitor = _Monitor(settings, progress, study_wide=budget.per_worker is None)
     objective = Objective(space, settings, evaluator, hardware)
     start = time.perf_counter()
     try:

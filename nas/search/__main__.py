@@ -78,7 +78,7 @@ def main(cfg: DictConfig, worker_args: list[str] | None = None) -> None:
             torch.set_num_threads(workers.threads)
         evaluator = make_search_evaluator(container.get("data"), container["evaluator"], seed)
         check_evaluator_space(evaluator, space)
-        metadata = {"command": "python -m nas.search " + " ".join(cfg_overrides()),
+        metadata = {"command": typed_command(),
                     "hardware_metadata": _plain(getattr(hardware, "metadata", None)),
                     "evaluator_config": container["evaluator"],
                     "data_config": None if tabular else container.get("data")}
@@ -96,6 +96,14 @@ def main(cfg: DictConfig, worker_args: list[str] | None = None) -> None:
         from nas.report import write_report
         written = write_report(study, run_dir)
         print(f"results: {run_dir}/ ({', '.join(sorted(p.name for p in written))})")
+
+
+def typed_command() -> str:
+    """The command the user typed: a worker started by ``search.n_workers`` is told it."""
+    import os
+
+    from nas.search.parallel import COMMAND_ENV
+    return os.environ.get(COMMAND_ENV) or "python -m nas.search " + " ".join(cfg_overrides())
 
 
 def cfg_overrides() -> list[str]:

@@ -38,6 +38,9 @@ def plan_workers(n_workers: int, *, cores: int, gpus: Sequence[str]) -> list[Wor
     return [WorkerPlan(threads, gpus[i % len(gpus)] if gpus else None) for i in range(n_workers)]
 
 
+COMMAND_ENV = "NAS_SEARCH_COMMAND"
+
+
 def visible_gpus() -> list[str]:
     """The GPUs this process may use, as CUDA_VISIBLE_DEVICES entries."""
     listed = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -108,7 +111,9 @@ def run_local_workers(argv: Sequence[str], n_workers: int, *, cores: int | None 
 
 
 def _start(argv: Sequence[str], plan: WorkerPlan) -> subprocess.Popen:
-    env = {**os.environ, "OMP_NUM_THREADS": str(plan.threads)}
+    env = {**os.environ, "OMP_NUM_THREADS": str(plan.threads),
+           # the command the user typed, for the study's record (not the worker's own)
+           COMMAND_ENV: "python -m nas.search " + " ".join(argv)}
     if plan.gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = plan.gpu
     # Its own session: a terminal's Ctrl-C reaches the worker once, through the parent.

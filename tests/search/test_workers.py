@@ -170,6 +170,8 @@ def test_n_workers_starts_workers_forwards_ctrl_c_and_the_same_command_resumes(t
     complete = check_shared_study(trials, finished=6)
     assert len({t.user_attrs[WORKER_ATTR] for t in complete}) >= 3  # two runs, two workers each
     assert journal in again.stdout
+    # the study records the command typed, not a worker's own (n_workers=1, report=false)
+    assert load(None, run_dir).user_attrs["command"] == "python -m nas.search " + " ".join(args[3:])
 
 
 def test_budget_counts_the_study_total_or_each_workers_own():

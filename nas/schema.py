@@ -332,7 +332,7 @@ class NetAdaptStage:
     finetune_lr: float = MISSING
     finetune_batch_size: int | None = None
     train_images: int | None = None
-    val_images: int = MISSING
+    val_images: int | None = MISSING  # null: the whole validation split
     max_steps: int | None = None
 
 

@@ -287,7 +287,7 @@ def _netadapt_section(steps, adapted, cfg, run_dir: Path) -> list[str]:
             f"From the search's best network to {stage.target_ms} ms: delta = "
             f"{stage.delta_fraction} x seed latency, T = {stage.steps_per_proposal} fine-tuning "
             f"steps per proposal, {stage.train_images or 'all'} training images, "
-            f"{stage.val_images} validation images; {source}. {adapted.message}."]
+            f"{stage.val_images or 'all'} validation images; {source}. {adapted.message}."]
     if steps is None:
         return text + ["", "NetAdapt had nothing to do: the search's best network already meets "
                        "its target (lower `netadapt.target_ms` to trim it further)."]

@@ -55,6 +55,7 @@ class SupernetTuner:
                             train=_subset(evaluator.data.train, train_images, seed))
         self.bn_images, self.bn_seed = evaluator.bn_images, evaluator.seed
         self.eval_batch_size = evaluator.eval_batch_size
+        self.precision = evaluator.scoring_precision  # scored as the search scored
         self.device = evaluator.device
         self.source = f"supernet:{evaluator.path}"
 
@@ -67,7 +68,8 @@ class SupernetTuner:
 
     def _recalibrate(self, model: nn.Module) -> None:
         # the same images for every network: their seed is the evaluator's, not the step's
-        recalibrate_bn(model, self.data.train, images=self.bn_images, seed=self.bn_seed)
+        with self.precision():
+            recalibrate_bn(model, self.data.train, images=self.bn_images, seed=self.bn_seed)
 
     def inherit(self, model: nn.Module | None, spec: ArchSpec) -> nn.Module:
         """``spec`` with the supernet's weights for its widths (``model`` is not used: the
@@ -92,7 +94,8 @@ class SupernetTuner:
             self._recalibrate(model)
 
     def accuracy(self, model: nn.Module) -> float:
-        return accuracy(model, self.data.val, batch_size=self.eval_batch_size)
+        with self.precision():
+            return accuracy(model, self.data.val, batch_size=self.eval_batch_size)
 
 
 def make_supernet_tuner(*, data_cfg: dict, evaluator_cfg: dict, seed_spec: ArchSpec,

@@ -93,19 +93,20 @@ class SupernetEvaluator:
         if self.finetune_steps:
             train(model, self.data, steps=self.finetune_steps, seed=self.seed, recipe=self.recipe)
         # the same images for every candidate: their seed is the evaluator's, not the trial's
-        with self._precision():
+        with self.scoring_precision():
             recalibrate_bn(model, self.data.train, images=self.bn_images, seed=self.seed)
         return model.eval()
 
-    def _precision(self):
-        """CPU autocast to the scoring dtype (BN statistics and logits stay float32)."""
+    def scoring_precision(self):
+        """CPU autocast to the scoring dtype (BN statistics and logits stay float32): around
+        BN recalibration and validation, here and in NetAdapt's ``SupernetTuner``."""
         return torch.autocast("cpu", dtype=torch.bfloat16,
                               enabled=self.device.type == "cpu" and self.dtype == torch.bfloat16)
 
     def evaluate(self, spec: ArchSpec, trial=None) -> EvalResult:
         started = time.perf_counter()
         model = fold_batch_norm(self.subnet(spec))  # scored, never handed out
-        with self._precision():
+        with self.scoring_precision():
             score = accuracy(model, self.data.val, batch_size=self.eval_batch_size)
         seconds = time.perf_counter() - started
         return EvalResult(val_accuracy=score, train_seconds=seconds, epochs=0, history=(),

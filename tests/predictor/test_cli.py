@@ -134,3 +134,20 @@ def test_a_missing_or_corrupt_predictor_file_is_one_line(tmp_path, capsys):
         refused(capsys, search_main, "config", [
             "evaluator=predictor", f"evaluator.path={path}", "~hardware",
             "search.objectives=macs", f"run_dir={tmp_path / 'run'}"], message)
+
+
+def test_the_scores_plan_names_the_precision_scores_are_made_in(tmp_path):
+    """float32 scores keep the plan they had before evaluator.precision existed (a rerun of
+    such a file continues it); bf16 ones are another plan; auto is what it resolves to here."""
+    from nas.predictor.__main__ import scorer_identity
+    from nas.supernet.evaluator import cpu_has_native_bfloat16
+
+    weights = tmp_path / "s.pt"
+    weights.write_bytes(b"weights")
+    old = {"kind": "supernet", "path": str(weights), "bn_images": 2000, "device": "cpu"}
+    before = scorer_identity(old | {"precision": "float32"}, seed=0)
+    assert "precision" not in before  # as the plans written before precision existed
+    bf16 = scorer_identity(old | {"precision": "bfloat16"}, seed=0)
+    assert bf16 == before | {"precision": "bfloat16"}
+    auto = scorer_identity(old | {"precision": "auto"}, seed=0)
+    assert auto == (bf16 if cpu_has_native_bfloat16() else before)

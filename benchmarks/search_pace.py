@@ -1,6 +1,8 @@
 """How fast a finished search went, read from its Optuna journal: minutes from the first trial's
-start until the 100th, 500th, 1,000th... trial finished, the median seconds a candidate's
-evaluation took, and the spread of the accuracy signal over the scored candidates.
+start until the 100th, 500th, 1,000th... trial finished, and until the 100th, 500th... distinct
+candidate was scored (a trial that proposes an architecture already scored copies its result:
+``duplicate_of``), the median seconds a candidate's evaluation took, and the spread of the
+accuracy signal over the scored candidates.
 
 A record of the run that wrote the journal (its machine, its load), not a new measurement.
 Committed experiment journals are gzipped: ``gunzip -k`` first.
@@ -28,10 +30,12 @@ def main() -> None:
     trials.sort(key=lambda t: t.datetime_complete)
     first = min(t.datetime_start for t in trials)
     print(f"{len(trials)} finished trials in {args.journal}")
+    scored = [t for t in trials if "duplicate_of" not in t.user_attrs]
     for count in (int(n) for n in args.at.split(",")):
-        if count <= len(trials):
-            minutes = (trials[count - 1].datetime_complete - first).total_seconds() / 60
-            print(f"  {count} trials finished {minutes:.1f} min after the first began")
+        for name, finished in (("trials", trials), ("distinct candidates", scored)):
+            if count <= len(finished):
+                minutes = (finished[count - 1].datetime_complete - first).total_seconds() / 60
+                print(f"  {count} {name} finished {minutes:.1f} min after the first began")
     seconds = [t.user_attrs["train_seconds"] for t in trials
                if t.user_attrs.get("train_seconds") is not None]
     accuracy = [t.user_attrs["accuracy"] for t in trials

@@ -281,7 +281,7 @@ def _open_study(storage, study_name: str, settings: SearchSettings, fingerprint:
                 metadata: dict) -> optuna.Study:
     study = optuna.create_study(storage=storage, study_name=study_name, load_if_exists=True,
                                 directions=directions(settings))
-    old = study.user_attrs.get("fingerprint")
+    old = with_later_defaults(study.user_attrs.get("fingerprint"))
     if old is None:
         study.set_user_attr("fingerprint", fingerprint)
         for key, value in metadata.items():
@@ -291,6 +291,18 @@ def _open_study(storage, study_name: str, settings: SearchSettings, fingerprint:
         raise NasError(f"study {study_name!r} was made with other settings ({', '.join(changed)} "
                        "differ): give another run_dir or study_name, or the same settings")
     return study
+
+
+def with_later_defaults(fingerprint: dict | None) -> dict | None:
+    """A study's fingerprint with the settings added since it was made, at the values it ran
+    with: a supernet evaluator without ``precision`` scored in float32."""
+    evaluator = (fingerprint or {}).get("evaluator")
+    if not isinstance(evaluator, dict) or not isinstance(evaluator.get("evaluator"), dict):
+        return fingerprint
+    config = evaluator["evaluator"]
+    if config.get("kind") == "supernet" and "precision" not in config:
+        config = {**config, "precision": "float32"}
+    return {**fingerprint, "evaluator": {**evaluator, "evaluator": config}}
 
 
 def _fingerprint(space: SearchSpace, settings: SearchSettings, hardware, evaluator_id) -> dict:

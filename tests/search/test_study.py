@@ -146,3 +146,22 @@ def test_inactive_genes_give_every_trial_the_same_parameters(search):
     names = [set(t.params) for t in study.trials[1:]]  # the reference fixes only its own
     assert all(n == names[0] for n in names)
     assert any(name.startswith("s4_b3_") for name in names[0])  # deepest block always present
+
+
+def test_a_supernet_study_made_before_precision_existed_continues_in_float32(tmp_path):
+    """Its fingerprint has no evaluator.precision: it scored in float32, so the same settings
+    with precision=float32 continue it and bfloat16 is refused, in one line."""
+    from nas.search.settings import SearchSettings
+    from nas.search.study import _open_study
+
+    storage = open_storage(None, tmp_path)
+    settings = SearchSettings()
+    config = {"kind": "supernet", "path": "s.pt", "val_size": 2000}
+
+    def fingerprint(**extra):
+        return {"space": "s", "evaluator": {"evaluator": config | extra, "data": {"n": 1}}}
+
+    _open_study(storage, "old", settings, fingerprint(), {})
+    _open_study(storage, "old", settings, fingerprint(precision="float32"), {})
+    with pytest.raises(NasError, match=r"other settings \(evaluator differ\)"):
+        _open_study(storage, "old", settings, fingerprint(precision="bfloat16"), {})

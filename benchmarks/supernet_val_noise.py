@@ -2,7 +2,9 @@
 ``nas.rank`` outputs of one supernet scored on 2,000 / 5,000 / all validation images and with
 another BN seed (README "The yardstick", the commands there). Prints, in accuracy points, the
 spread of the scores over the ground truth's networks, how far a network's score moves between
-settings (root mean square over the networks), and each setting's Kendall tau.
+settings (root mean square over the networks), and each setting's Kendall tau; then how far
+bfloat16 scoring moves the packed file's scores (``--packed-stem``, README "Seconds per
+candidate").
 
     PYTHONPATH=. python benchmarks/supernet_val_noise.py [--dir results/rank/<ground truth>]
         [--stem supernet-mobilenet_v3_small-experiment]
@@ -29,6 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", default="results/rank/mobilenet_v3_small-fashion_mnist")
     parser.add_argument("--stem", default="supernet-mobilenet_v3_small-experiment")
+    parser.add_argument("--packed-stem", default="supernet-mobilenet_v3_small-experiment.fp16")
     args = parser.parse_args()
     folder, label = Path(args.dir), lambda setting: f"{args.stem}-{setting}"
     whole, small = scores(folder, label("valall")), scores(folder, label("val2000"))
@@ -43,6 +46,11 @@ def main() -> None:
         row = json.loads((folder / f"{label(setting)}.json").read_text())["rows"][0]
         print(f"Kendall tau, {setting}: {row['kendall']:.3f} "
               f"[{row['kendall_low']:.2f}, {row['kendall_high']:.2f}]")
+    packed = f"{args.packed_stem}-valall"
+    if (folder / f"{packed}-bf16.csv").is_file():
+        change = scores(folder, f"{packed}-bf16") - scores(folder, packed)
+        print(f"bfloat16 against float32, {packed}: RMS {rms(change, 0 * change):.2f} pts, "
+              f"largest {change.abs().max():.2f} pts over {len(change)} networks")
 
 
 if __name__ == "__main__":

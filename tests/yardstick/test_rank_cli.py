@@ -178,6 +178,17 @@ def test_supernet_scores_saved_before_precision_existed_are_float32_ones(tmp_pat
                                 "scores": {"arch-a": [0.9, 3.0]}}))
     kept = score_settings({**old, "precision": "float32"}, None, seed=0)
     assert SavedScores(path, kept).scores == {"arch-a": (0.9, 3.0)}
-    for precision in ("bfloat16", "auto"):
-        rescored = score_settings({**old, "precision": precision}, None, seed=0)
-        assert SavedScores(path, rescored).scores == {}
+    rescored = score_settings({**old, "precision": "bfloat16"}, None, seed=0)
+    assert SavedScores(path, rescored).scores == {}
+
+
+def test_auto_precision_is_saved_as_what_it_resolves_to_here():
+    """A score file made with precision=auto names the dtype it was scored in, so another
+    CPU's auto (which may resolve otherwise) does not reuse it unless it resolves alike."""
+    from nas.rank import score_settings
+    from nas.supernet.evaluator import cpu_has_native_bfloat16
+
+    saved = score_settings({"kind": "supernet", "path": "none.pt", "precision": "auto",
+                            "device": "cpu"}, None, seed=0)
+    expected = "bfloat16" if cpu_has_native_bfloat16() else "float32"
+    assert saved["evaluator"]["precision"] == expected

@@ -26,6 +26,7 @@ from nas.cli import run
 from nas.errors import NasError
 from nas.io import atomic_write, file_sha256
 from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
+from nas.supernet.evaluator import precision_name
 from nas.yardstick import load_ground_truth, seed_ceiling
 from nas.yardstick.rank import score_networks, signal_row
 
@@ -112,17 +113,8 @@ def comparable(settings: dict | None) -> dict | None:
         return settings
     evaluator = {k: v for k, v in settings["evaluator"].items() if k not in NOT_SCORING}
     if evaluator.get("kind") == "supernet":
-        evaluator.setdefault("precision", "float32")
+        evaluator["precision"] = precision_name(evaluator)
     return {**settings, "evaluator": evaluator}
-
-
-def resolved_precision(evaluator_cfg: dict) -> str:
-    """``auto`` as a supernet evaluator resolves it on this machine: ``bfloat16``/``float32``."""
-    from nas.evaluate.training import resolve_device
-    from nas.supernet.evaluator import resolve_precision
-
-    device = resolve_device(evaluator_cfg.get("device", "auto"))
-    return str(resolve_precision("auto", device)).removeprefix("torch.")
 
 
 def score_settings(evaluator_cfg: dict, data_cfg: dict | None, seed: int) -> dict:
@@ -131,8 +123,8 @@ def score_settings(evaluator_cfg: dict, data_cfg: dict | None, seed: int) -> dic
     from a file (a supernet, a predictor), that file's content: a supernet still training keeps
     its path while its weights change."""
     evaluator_cfg = {k: v for k, v in evaluator_cfg.items() if k not in NOT_SCORING}
-    if evaluator_cfg.get("kind") == "supernet" and evaluator_cfg.get("precision") == "auto":
-        evaluator_cfg["precision"] = resolved_precision(evaluator_cfg)  # what this CPU runs
+    if evaluator_cfg.get("kind") == "supernet":  # auto as what this CPU runs
+        evaluator_cfg["precision"] = precision_name(evaluator_cfg)
     settings = {"evaluator": evaluator_cfg, "data": data_cfg, "seed": seed}
     weights = evaluator_cfg.get("path")
     if weights and Path(str(weights)).is_file():

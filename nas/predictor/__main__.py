@@ -24,14 +24,13 @@ from omegaconf import DictConfig, OmegaConf
 from nas.arch import SearchSpace
 from nas.cli import run
 from nas.cost import arch_cost
-from nas.evaluate.training import resolve_device
 from nas.io import file_sha256
 from nas.predictor.build import agreement, holdout_split, sample_architectures, score_all
 from nas.predictor.encoding import ArchEncoder
 from nas.predictor.model import FitSettings, fit_predictor
 from nas.predictor.store import save_predictor
 from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
-from nas.supernet.evaluator import resolve_precision
+from nas.supernet.evaluator import PRECISION_BEFORE_THE_SETTING, precision_name
 from nas.supernet.store import versions
 
 USAGE = """usage: python -m nas.predictor evaluator.path=SUPERNET [space=mobilenet_v3_small]
@@ -51,10 +50,9 @@ def scorer_identity(evaluator_cfg: dict, seed: int) -> dict:
         identity["seed"] = seed if identity.get("seed") is None else identity["seed"]
         # the dtype scores are made in on this machine (auto resolved); float32 is left out,
         # as in the files written before evaluator.precision existed, which were float32 ones
-        dtype = resolve_precision(str(identity.pop("precision", "float32")),
-                                  resolve_device(evaluator_cfg.get("device", "auto")))
-        if dtype != torch.float32:
-            identity["precision"] = str(dtype).removeprefix("torch.")
+        identity.pop("precision", None)
+        if precision_name(evaluator_cfg) != PRECISION_BEFORE_THE_SETTING:
+            identity["precision"] = precision_name(evaluator_cfg)
     return identity
 
 

@@ -102,8 +102,8 @@ def typed_command() -> str:
     """The command the user typed: a worker started by ``search.n_workers`` is told it."""
     import os
 
-    from nas.search.parallel import COMMAND_ENV
-    return os.environ.get(COMMAND_ENV) or "python -m nas.search " + " ".join(cfg_overrides())
+    from nas.search.parallel import COMMAND_ENV, search_command
+    return os.environ.get(COMMAND_ENV) or search_command(cfg_overrides())
 
 
 def cfg_overrides() -> list[str]:

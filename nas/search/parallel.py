@@ -41,6 +41,11 @@ def plan_workers(n_workers: int, *, cores: int, gpus: Sequence[str]) -> list[Wor
 COMMAND_ENV = "NAS_SEARCH_COMMAND"
 
 
+def search_command(argv: Sequence[str]) -> str:
+    """The command line a study records: ``python -m nas.search`` and its overrides."""
+    return "python -m nas.search " + " ".join(argv)
+
+
 def visible_gpus() -> list[str]:
     """The GPUs this process may use, as CUDA_VISIBLE_DEVICES entries."""
     listed = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -113,7 +118,7 @@ def run_local_workers(argv: Sequence[str], n_workers: int, *, cores: int | None 
 def _start(argv: Sequence[str], plan: WorkerPlan) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": str(plan.threads),
            # the command the user typed, for the study's record (not the worker's own)
-           COMMAND_ENV: "python -m nas.search " + " ".join(argv)}
+           COMMAND_ENV: search_command(argv)}
     if plan.gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = plan.gpu
     # Its own session: a terminal's Ctrl-C reaches the worker once, through the parent.

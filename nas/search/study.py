@@ -40,6 +40,7 @@ from nas.search.progress import Progress
 from nas.search.settings import SearchSettings
 from nas.search.storage import WorkerLock, journal_path, open_storage, repair_journal
 from nas.search.workers import STOP, Budget, Worker, WorkerSettings
+from nas.supernet.evaluator import PRECISION_BEFORE_THE_SETTING
 
 # Per decision, the option that makes the smallest / largest network (activations by cost).
 ACT_COST = {"relu": 0, "relu6": 1, "hswish": 2}
@@ -301,7 +302,7 @@ def with_later_defaults(fingerprint: dict | None) -> dict | None:
         return fingerprint
     config = evaluator["evaluator"]
     if config.get("kind") == "supernet" and "precision" not in config:
-        config = {**config, "precision": "float32"}
+        config = {**config, "precision": PRECISION_BEFORE_THE_SETTING}
     return {**fingerprint, "evaluator": {**evaluator, "evaluator": config}}
 
 

@@ -44,6 +44,19 @@ def cpu_has_native_bfloat16() -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
+# What a supernet evaluator config written before ``precision`` existed scored in (saved
+# studies, ranking caches and predictor plans without the key).
+PRECISION_BEFORE_THE_SETTING = "float32"
+
+
+def precision_name(config: dict) -> str:
+    """``float32`` or ``bfloat16``: what a supernet evaluator config scores in on this machine
+    (``auto`` resolved; a config without the key is one from before the setting)."""
+    precision = str(config.get("precision", PRECISION_BEFORE_THE_SETTING))
+    dtype = resolve_precision(precision, resolve_device(config.get("device", "auto")))
+    return str(dtype).removeprefix("torch.")
+
+
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
     """The dtype CPU scoring runs in. ``auto``: bfloat16 where the CPU has it natively (1.5x
     faster on this project's CPU, ``benchmarks/supernet_seconds.py``), else float32. CUDA

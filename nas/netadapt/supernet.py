@@ -30,6 +30,7 @@ from nas.errors import NasError, NotInSpaceError
 from nas.evaluate import accuracy, train
 from nas.evaluate.training import recalibrate_bn
 from nas.model import build_model
+from nas.model.pooling import use_scoring_pools
 from nas.netadapt.inherit import truncate_weights
 from nas.netadapt.tuning import _subset
 
@@ -64,7 +65,8 @@ class SupernetTuner:
                             in_channels=self.supernet.in_channels).to(self.device)
         if self.recipe.channels_last:  # as the supernet trained (1.3-1.5x faster on CPU)
             model.to(memory_format=torch.channels_last)
-        return model
+        # scored as the search scored them; fine-tuning keeps the adaptive pools' backward
+        return use_scoring_pools(model)
 
     def _recalibrate(self, model: nn.Module) -> None:
         # the same images for every network: their seed is the evaluator's, not the step's

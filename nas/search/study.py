@@ -288,10 +288,24 @@ def _open_study(storage, study_name: str, settings: SearchSettings, fingerprint:
         for key, value in metadata.items():
             study.set_user_attr(key, value)
     elif old != fingerprint:
-        changed = sorted(k for k in set(old) | set(fingerprint) if old.get(k) != fingerprint.get(k))
-        raise NasError(f"study {study_name!r} was made with other settings ({', '.join(changed)} "
-                       "differ): give another run_dir or study_name, or the same settings")
+        before, now = _flat(old), _flat(fingerprint)
+        changed = [f"{key}: {before.get(key)!r} then, {now.get(key)!r} now"
+                   for key in sorted(set(before) | set(now)) if before.get(key) != now.get(key)]
+        raise NasError(f"study {study_name!r} was made with other settings ({'; '.join(changed)})"
+                       ": give another run_dir or study_name, or the same settings")
     return study
+
+
+def _flat(settings: dict, prefix: str = "") -> dict:
+    """Nested settings as dotted keys, so that a refusal names the very setting that changed
+    (``evaluator.evaluator.bn_images``), not only its section."""
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def with_later_defaults(fingerprint: dict | None) -> dict | None:

@@ -96,7 +96,7 @@ def supernet_run(path: str, val_size: str, precision: str = "float32") -> list[s
     images = "null" if val_size == "all" else str(int(val_size))
     suffix = {"float32": "", "bfloat16": "-bf16"}[precision]
     return ["evaluator=supernet", f"evaluator.path={path}", f"evaluator.val_size={images}",
-            f"evaluator.precision={precision}",
+            f"evaluator.precision={precision}", "evaluator.bn_images=2000",  # as the rows ran
             f"data.val_size={dataset['val_size']}", f"data.split_seed={dataset['split_seed']}",
             f"label=supernet-{Path(path).name.removesuffix('.pt')}-val{val_size}{suffix}"]
 

@@ -30,7 +30,7 @@ from nas.io import atomic_write, file_sha256
 from nas.supernet.evaluator import make_supernet_evaluator
 
 USAGE = """usage: python -m nas.export arch=<string, JSON file or preset> supernet=FILE out=DIR
-       [data=fashion_mnist] [bn_images=2000] [val_size=2000] [seed=0] [--cfg]"""
+       [data=fashion_mnist] [bn_images=1000] [val_size=2000] [seed=0] [--cfg]"""
 CHECK_IMAGES = 64  # validation images ONNX Runtime's logits are compared on
 TOLERANCE = 1e-3  # largest logit difference allowed (float32 kernels differ by ~1e-5)
 

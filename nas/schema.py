@@ -291,7 +291,7 @@ class SupernetEvaluator:
 
     kind: str = "supernet"
     path: str = MISSING
-    bn_images: int = 2000
+    bn_images: int = 1000
     val_size: int | None = None
     finetune_steps: int = 0
     finetune_lr: float = 0.01
@@ -559,7 +559,7 @@ class ExportVerb:
     arch: str = MISSING
     supernet: str = MISSING
     out: str = MISSING
-    bn_images: int = 2000
+    bn_images: int = 1000
     val_size: int | None = 2000
     seed: int = 0
     opset: int = 17

@@ -76,7 +76,7 @@ class SupernetEvaluator:
     """Scores architectures of the supernet's space on ``data``'s validation split."""
 
     def __init__(self, *, path: str, data: Dataset, data_identity: dict, seed: int,
-                 bn_images: int = 2000, val_size: int | None = None, finetune_steps: int = 0,
+                 bn_images: int = 1000, val_size: int | None = None, finetune_steps: int = 0,
                  finetune_lr: float = 0.01, device: str | None = "auto",
                  eval_batch_size: int = 500, precision: str = "auto",
                  payload: dict | None = None) -> None:
@@ -153,7 +153,7 @@ def make_supernet_evaluator(data_cfg: dict, config: dict, seed: int) -> Supernet
     return SupernetEvaluator(
         path=path, payload=payload, data=load_data_config(dict(data_cfg)), data_identity=identity,
         seed=seed if own_seed is None else int(own_seed),
-        bn_images=int(config.get("bn_images", 2000)), val_size=config.get("val_size"),
+        bn_images=int(config.get("bn_images", 1000)), val_size=config.get("val_size"),
         finetune_steps=int(config.get("finetune_steps") or 0),
         finetune_lr=float(config.get("finetune_lr", 0.01)), device=config.get("device", "auto"),
         eval_batch_size=int(config.get("eval_batch_size", 500)),

@@ -3,9 +3,9 @@
 ``nn.AdaptiveAvgPool2d(1)`` (the squeeze of SE and the pool before the classifier) and
 ``avg_pool2d`` with the map as its kernel compute the same mean, but not at the same speed on a
 CPU. Measured here (one thread, channels-last, 500 images; ``benchmarks/pooling_seconds.py``):
-in bf16 the kernel pool is 4-10x faster forward (0.5-1.1 ms against 4-6 ms a 500-image batch), the same values
-bit for bit; in float32 up to 2x faster forward, within 2e-7; but its backward is 1.5-2.4x
-slower. The global pools took ~9% of an ``evaluator=supernet`` validation pass in bf16.
+in bf16 the kernel pool is 4-10x faster forward (0.5-1.1 ms against 4-6 ms a batch), the same
+values bit for bit; in float32 up to 2.6x faster forward, within 4e-7; but its backward is
+1.5-2.4x slower. The global pools took ~9% of an ``evaluator=supernet`` validation pass in bf16.
 
 So the kernel pool is swapped in only where networks are scored (``use_scoring_pools``), and
 even there a tensor that needs a gradient (fine-tuning) takes the adaptive pool. Built networks

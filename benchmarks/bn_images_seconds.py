@@ -17,14 +17,10 @@ import statistics
 import time
 
 import torch
-from omegaconf import OmegaConf
 
-from nas.arch import SearchSpace
-from nas.cli import compose_config
-from nas.search.evaluators import make_search_evaluator
+from benchmarks.scorer import EXPERIMENT_HEAD, build_scorer
 
 SHIPPED = "nas/supernet/data/mobilenet_v3_small-fashion_mnist.pt"
-HEAD = "space.head={conv:[576,1024],features:[0,1024],act:[relu,hswish]}"
 
 
 def main() -> None:
@@ -37,12 +33,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     counts = [int(count) for count in args.counts.split(",")]
-    cfg = compose_config("rank", ["space=mobilenet_v3_small", HEAD, "evaluator=supernet",
-                                  f"evaluator.path={args.file}",
-                                  f"evaluator.precision={args.precision}"])
-    evaluator = make_search_evaluator(OmegaConf.to_container(cfg.data),
-                                      OmegaConf.to_container(cfg.evaluator), seed=0)
-    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    evaluator, space = build_scorer("rank", ["space=mobilenet_v3_small", EXPERIMENT_HEAD,
+                                             "evaluator=supernet", f"evaluator.path={args.file}",
+                                             f"evaluator.precision={args.precision}"])
     rng = random.Random(5)
     seconds = {count: [] for count in counts}
     for number in range(args.candidates):

@@ -23,17 +23,13 @@ import time
 
 import torch
 import torch.nn.functional as F
-from omegaconf import OmegaConf
 
-from nas.arch import SearchSpace
-from nas.cli import compose_config
+from benchmarks.scorer import EXPERIMENT_HEAD, build_scorer
 from nas.evaluate.training import accuracy
 from nas.model.fold import fold_batch_norm
 from nas.model.pooling import ScoringAvgPool
-from nas.search.evaluators import make_search_evaluator
 
 SHIPPED = "nas/supernet/data/mobilenet_v3_small-fashion_mnist.pt"
-HEAD = "space.head={conv:[576,1024],features:[0,1024],act:[relu,hswish]}"
 SHAPES = [(500, 72, 14, 14), (500, 96, 14, 14), (500, 240, 7, 7), (500, 672, 4, 4),
           (500, 1024, 4, 4), (128, 72, 14, 14), (128, 240, 7, 7), (128, 1024, 4, 4)]
 
@@ -57,12 +53,12 @@ def ops() -> None:
         for dtype in (torch.bfloat16, torch.float32):
             x = torch.randn(*shape).to(dtype).contiguous(memory_format=torch.channels_last)
             with torch.no_grad():
-                slow, fast = best_ms(lambda: adaptive(x)), best_ms(lambda: kernel(x))
+                slow, fast = best_ms(lambda x=x: adaptive(x)), best_ms(lambda x=x: kernel(x))
                 worst.append((adaptive(x).float() - kernel(x).float()).abs().max().item())
             row.append(f"{slow:.2f}/{fast:.2f} ({slow / fast:.1f}x)")
         x = torch.randn(*shape).contiguous(memory_format=torch.channels_last).requires_grad_()
 
-        def backward(pool):
+        def backward(pool, x=x):
             pool(x).sum().backward()
 
         slow = best_ms(lambda: backward(lambda t: F.adaptive_avg_pool2d(t, 1)))
@@ -78,11 +74,9 @@ def timed(score):
 
 
 def candidates(path: str, count: int, precision: str) -> None:
-    cfg = compose_config("rank", ["space=mobilenet_v3_small", HEAD, "evaluator=supernet",
-                                  f"evaluator.path={path}", f"evaluator.precision={precision}"])
-    evaluator = make_search_evaluator(OmegaConf.to_container(cfg.data),
-                                      OmegaConf.to_container(cfg.evaluator), seed=0)
-    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    evaluator, space = build_scorer("rank", ["space=mobilenet_v3_small", EXPERIMENT_HEAD,
+                                             "evaluator=supernet", f"evaluator.path={path}",
+                                             f"evaluator.precision={precision}"])
     rng = random.Random(0)
     specs = [space.sample_random(rng) for _ in range(count)]
 
@@ -98,7 +92,7 @@ def candidates(path: str, count: int, precision: str) -> None:
     rows = {name: [] for name in paths}
     for number, spec in enumerate(specs):
         for name in (list(paths) if number % 2 == 0 else list(paths)[::-1]):
-            rows[name].append(timed(lambda: paths[name](spec)))
+            rows[name].append(timed(lambda name=name, spec=spec: paths[name](spec)))
     print(f"{count} random candidates, {torch.get_num_threads()} threads, {precision}, "
           f"{len(evaluator.data.val)} validation images, {evaluator.bn_images} BN images")
     for index, unit in ((0, "wall"), (1, "CPU")):

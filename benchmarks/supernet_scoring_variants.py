@@ -31,13 +31,10 @@ import time
 import warnings
 
 import torch
-from omegaconf import OmegaConf
 
-from nas.arch import SearchSpace
-from nas.cli import compose_config
+from benchmarks.scorer import build_scorer
 from nas.evaluate.training import prepare
 from nas.model.fold import fold_batch_norm
-from nas.search.evaluators import make_search_evaluator
 
 
 def correct_share(model, val, dtype=torch.float32, batch_size: int = 500) -> float:
@@ -107,10 +104,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=4)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cfg = compose_config("config", ["evaluator.precision=float32"])
-    evaluator = make_search_evaluator(OmegaConf.to_container(cfg.data),
-                                      OmegaConf.to_container(cfg.evaluator), seed=0)
-    space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
+    evaluator, space = build_scorer("config", ["evaluator.precision=float32"])
     val, rng = evaluator.data.val, random.Random(4)
     rows: dict[str, list[tuple[float, float]]] = {}
     builds, share = [], None

@@ -34,13 +34,11 @@ import time
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
 
-from nas.arch import SearchSpace
+from benchmarks.scorer import build_scorer
 from nas.cli import compose_config
 from nas.evaluate.heap import keep_large_allocations, set_malloc_thresholds
 from nas.evaluate.training import accuracy
-from nas.search.evaluators import make_search_evaluator
 from nas.supernet.__main__ import main as train_main
 
 MIB = 1 << 20
@@ -81,14 +79,10 @@ def main() -> None:
             make_file(args.space, path)
         scorers = {}
         for precision in ("float32", "bfloat16"):
-            cfg = compose_config("rank", [f"space={args.space}", "evaluator=supernet",
-                                          f"evaluator.path={path}",
-                                          f"evaluator.precision={precision}"])
-            scorers[precision] = make_search_evaluator(OmegaConf.to_container(cfg.data),
-                                                       OmegaConf.to_container(cfg.evaluator),
-                                                       seed=0)
+            scorers[precision], space = build_scorer(
+                "rank", [f"space={args.space}", "evaluator=supernet", f"evaluator.path={path}",
+                         f"evaluator.precision={precision}"])
         evaluator = scorers["float32"]
-        space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
         net = evaluator.supernet
         rng = random.Random(0)
         specs = [net.smallest(), net.largest()] + \

@@ -51,8 +51,9 @@ def scorer_identity(evaluator_cfg: dict, seed: int) -> dict:
         # the dtype scores are made in on this machine (auto resolved); float32 is left out,
         # as in the files written before evaluator.precision existed, which were float32 ones
         identity.pop("precision", None)
-        if precision_name(evaluator_cfg) != PRECISION_BEFORE_THE_SETTING:
-            identity["precision"] = precision_name(evaluator_cfg)
+        precision = precision_name(evaluator_cfg)  # resolves the device: once
+        if precision != PRECISION_BEFORE_THE_SETTING:
+            identity["precision"] = precision
     return identity
 
 

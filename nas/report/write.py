@@ -20,6 +20,7 @@ from nas.report.pareto import pareto_front
 from nas.report.plots import plot_front, plot_hypervolume
 from nas.report.table import evaluated, trials_frame
 from nas.report.truth import front_quality, true_front_frames
+from nas.search.workers import WORKER_ATTR
 
 FRONT_COSTS = {"macs": "macs", "latency": "latency_ms"}
 SUMMARY_COLUMNS = ["number", "reference", "accuracy", "macs", "latency_ms", "params"]
@@ -163,6 +164,20 @@ def _truth_lines(quality: dict) -> list[str]:
     return lines + [""]
 
 
+def _wall_line(study) -> str:
+    """Worker processes add up their trials' time: the wall clock is what a user waits. A
+    study continued after a pause counts the pause too, and the line says so."""
+    timed = [t for t in study.get_trials(deepcopy=False)
+             if t.datetime_start is not None and t.datetime_complete is not None]
+    if not timed:
+        return "Wall clock: no finished trial."
+    span = max(t.datetime_complete for t in timed) - min(t.datetime_start for t in timed)
+    workers = len({t.user_attrs[WORKER_ATTR] for t in timed if WORKER_ATTR in t.user_attrs})
+    return (f"Wall clock from the first trial's start to the last one's end: "
+            f"{span.total_seconds() / 60:.1f} min, {workers or 1} worker process"
+            f"{'es' if workers > 1 else ''} (a study continued later counts the pause too).")
+
+
 def _summary(study, frame, points, fronts, history, costs, quality=None) -> str:
     attrs = study.user_attrs
     states = frame["state"].value_counts().to_dict()
@@ -177,7 +192,8 @@ def _summary(study, frame, points, fronts, history, costs, quality=None) -> str:
         f"{int((frame['skipped'] != '').sum())} over a constraint (not trained); "
         f"{int((frame['failure'] != '').sum())} failed.  ",
         f"Time in trials: {frame['seconds'].sum() / 60:.1f} min "
-        f"(median {frame['seconds'].median():.1f} s a trial).",
+        f"(median {frame['seconds'].median():.1f} s a trial).  ",
+        _wall_line(study),
         "",
     ]
     meta = attrs.get("hardware_metadata")

@@ -55,6 +55,24 @@ def test_tables_hold_every_trial_and_the_front(run_dir):
     assert history["hv_macs"].is_monotonic_increasing
     summary = (run_dir / "summary.md").read_text()
     assert "![front](pareto_latency.png)" in summary and "mobilenet_v3_small" in summary
+    assert "to the last one's end: " in summary and " min, 1 worker process (" in summary
+
+
+def test_the_wall_clock_counts_worker_processes_once():
+    import datetime
+
+    import optuna
+
+    from nas.report.write import _wall_line
+
+    study = optuna.create_study()
+    start = datetime.datetime(2026, 12, 3, 12, 0)
+    for minute, worker in ((0, "a"), (1, "b"), (2, "a")):
+        trial = optuna.trial.create_trial(value=1.0, user_attrs={"worker": worker})
+        trial.datetime_start = start + datetime.timedelta(minutes=minute)
+        trial.datetime_complete = trial.datetime_start + datetime.timedelta(minutes=3)
+        study.add_trial(trial)
+    assert "end: 5.0 min, 2 worker processes (" in _wall_line(study)
 
 
 def test_python_m_nas_report_regenerates_the_files(run_dir):

@@ -10,18 +10,18 @@ from omegaconf import DictConfig, OmegaConf
 from nas.arch import SearchSpace
 from nas.cli import run
 from nas.errors import NasError
-from nas.search.evaluators import check_evaluator_space, make_search_evaluator
+from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
 from nas.search.objectives import Constraints
 from nas.search.parallel import run_local_workers
 from nas.search.settings import SearchSettings
 from nas.search.storage import journal_path, open_storage, refuse_packed_journal
-from nas.search.study import check_feasible, run_search
+from nas.search.study import check_feasible, check_study_settings, run_search
 from nas.search.workers import split_worker_settings
 
 USAGE = """usage: python -m nas.search [hardware=pixel] [space=mobilenet_v3_small] [search=tpe]
        [search.n_trials=48] [search.objectives=macs|latency|all]
        [search.constraints.max_latency_ms=..] [run_dir=..] [storage=URL] [seed=0]
-       [study_name=NAME] [search.n_workers=N] [search.n_trials_per_worker=N]
+       [study_name=NAME] [search.n_workers=auto|N] [search.n_trials_per_worker=N]
 Re-running the same command continues the study up to search.n_trials finished trials.
 Processes given the same storage and study_name share the study (README: Many workers)."""
 
@@ -54,7 +54,8 @@ def main(cfg: DictConfig, worker_args: list[str] | None = None) -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # our own lines say what happened
     seed = cfg.seed
     container = OmegaConf.to_container(cfg, resolve=True)
-    workers, search = split_worker_settings(container["search"])
+    workers, search = split_worker_settings(container["search"],
+                                            evaluator_kind(container["evaluator"]))
     settings = settings_from_config(search, seed)
     space = SearchSpace.from_config(container["space"])
     hardware = load_hardware_profile(container.get("hardware"))
@@ -68,7 +69,14 @@ def main(cfg: DictConfig, worker_args: list[str] | None = None) -> None:
     run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg, space, hardware)
     study_name = cfg.study_name or run_dir.name
     refuse_packed_journal(cfg.storage, run_dir)
+    evaluator_id = {"evaluator": container["evaluator"],
+                    "data": None if tabular else container.get("data")}
     if workers.n_workers > 1:  # this process only starts the workers, then reports
+        # Bad input ends here, in one line, before any worker starts (not once per worker).
+        check_evaluator(container, space, seed)
+        check_study_settings(space=space, settings=settings, hardware=hardware,
+                             evaluator_id=evaluator_id, run_dir=run_dir, storage=cfg.storage,
+                             study_name=study_name)
         run_local_workers(cfg_overrides() if worker_args is None else worker_args,
                           workers.n_workers)
         study = optuna.load_study(study_name=study_name, storage=open_storage(cfg.storage, run_dir))
@@ -87,15 +95,20 @@ def main(cfg: DictConfig, worker_args: list[str] | None = None) -> None:
             metadata["true_fronts"] = true_fronts(space, hardware)
         study = run_search(space=space, settings=settings, evaluator=evaluator, run_dir=run_dir,
                            hardware=hardware, storage=cfg.storage, study_name=study_name,
-                           evaluator_id={"evaluator": container["evaluator"],
-                                         "data": None if tabular else container.get("data")},
-                           metadata=metadata, workers=workers)
+                           evaluator_id=evaluator_id, metadata=metadata, workers=workers)
     print(f"study {study_name!r}: {len(study.trials)} trials in "
           f"{cfg.storage or journal_path(None, run_dir)}")
     if cfg.report:
         from nas.report import write_report
         written = write_report(study, run_dir)
         print(f"results: {run_dir}/ ({', '.join(sorted(p.name for p in written))})")
+
+
+def check_evaluator(container: dict, space: SearchSpace, seed: int) -> None:
+    """Build the evaluator once, as each worker will, and drop it: a missing or corrupt file,
+    another space or a missing dataset is reported by this process."""
+    evaluator = make_search_evaluator(container.get("data"), container["evaluator"], seed)
+    check_evaluator_space(evaluator, space)
 
 
 def typed_command() -> str:

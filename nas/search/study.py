@@ -287,13 +287,47 @@ def _open_study(storage, study_name: str, settings: SearchSettings, fingerprint:
         study.set_user_attr("fingerprint", fingerprint)
         for key, value in metadata.items():
             study.set_user_attr(key, value)
-    elif old != fingerprint:
-        before, now = _flat(old), _flat(fingerprint)
-        changed = [f"{key}: {before.get(key)!r} then, {now.get(key)!r} now"
-                   for key in sorted(set(before) | set(now)) if before.get(key) != now.get(key)]
-        raise NasError(f"study {study_name!r} was made with other settings ({'; '.join(changed)})"
-                       ": give another run_dir or study_name, or the same settings")
+    else:
+        _refuse_other_settings(study_name, old, fingerprint)
     return study
+
+
+def _refuse_other_settings(study_name: str, old: dict, fingerprint: dict) -> None:
+    if old == fingerprint:
+        return
+    before, now = _flat(old), _flat(fingerprint)
+    changed = [f"{key}: {before.get(key)!r} then, {now.get(key)!r} now"
+               for key in sorted(set(before) | set(now)) if before.get(key) != now.get(key)]
+    raise NasError(f"study {study_name!r} was made with other settings ({'; '.join(changed)})"
+                   ": give another run_dir or study_name, or the same settings")
+
+
+def check_study_settings(*, space: SearchSpace, settings: SearchSettings, hardware,
+                         evaluator_id: object, run_dir: Path, storage: str | None,
+                         study_name: str) -> None:
+    """Before worker processes start: a study of this journal made with other settings is
+    refused here, in one line, rather than once by each worker. Nothing is written; a journal
+    that is absent, or whose last line a killed run cut (the first worker repairs it), is left
+    for the workers to check."""
+    journal = journal_path(storage, run_dir)
+    if journal is None or not journal.exists() or not _ends_with_newline(journal):
+        return
+    backend = open_storage(storage, run_dir)
+    if study_name not in optuna.get_all_study_names(backend):
+        return
+    study = optuna.load_study(study_name=study_name, storage=backend)
+    old = with_later_defaults(study.user_attrs.get("fingerprint"))
+    if old is not None:
+        _refuse_other_settings(study_name, old,
+                               _fingerprint(space, settings, hardware, evaluator_id))
+
+
+def _ends_with_newline(path: Path) -> bool:
+    if path.stat().st_size == 0:
+        return False
+    with open(path, "rb") as handle:
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"
 
 
 def _flat(settings: dict, prefix: str = "") -> dict:

@@ -84,12 +84,25 @@ class WorkerSettings:
             raise NasError(f"search.poll_seconds must be positive, got {self.poll_seconds}")
 
 
-def split_worker_settings(search: dict) -> tuple[WorkerSettings, dict]:
+def split_worker_settings(search: dict, evaluator_kind: str = "proxy") -> tuple[WorkerSettings,
+                                                                                dict]:
     """The worker keys of a (typed, nas.schema.Search) ``search`` config as WorkerSettings, and
-    the rest of it."""
+    the rest of it; ``n_workers: auto`` resolved for the evaluator of that kind."""
     rest = dict(search)
     values = {key: rest.pop(key) for key in WORKER_KEYS if key in rest}
+    if "n_workers" in values:
+        values["n_workers"] = resolve_n_workers(values["n_workers"], evaluator_kind)
     return WorkerSettings(**values), rest
+
+
+def resolve_n_workers(value, evaluator_kind: str) -> int:
+    """``search.n_workers``: a count, or ``auto`` (``nas.search.parallel.auto_workers``)."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        from nas.search.parallel import auto_workers
+        return auto_workers(evaluator_kind)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise NasError(f"search.n_workers must be a whole number >= 1 or auto, got {value!r}")
+    return value
 
 
 # --- the budget --------------------------------------------------------------------------------

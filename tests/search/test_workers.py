@@ -16,9 +16,16 @@ import pytest
 from optuna.trial import TrialState
 
 from nas.search import counts_as_done
-from nas.search.parallel import WorkerPlan, plan_workers, worker_command
+from nas.search.parallel import (
+    MAX_AUTO_WORKERS,
+    SERIAL_EVALUATORS,
+    WorkerPlan,
+    auto_workers,
+    plan_workers,
+    worker_command,
+)
 from nas.search.storage import open_storage
-from nas.search.workers import RUN, STOP, SURPLUS_ATTR, WAIT, WORKER_ATTR, Budget
+from nas.search.workers import RUN, STOP, SURPLUS_ATTR, WAIT, WORKER_ATTR, Budget, resolve_n_workers
 from tests.search.pg_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 BASE = ["~hardware", "~data", "evaluator=surrogate", "search.objectives=macs", "report=false",
@@ -204,8 +211,19 @@ def test_worker_plans_share_cores_and_gpus():
     assert command[-4:] == ["seed=3", "search.n_workers=1", "search.threads=2", "report=false"]
 
 
+def test_auto_workers_one_per_core_for_torch_evaluators_one_for_lookups():
+    assert auto_workers("supernet", cores=2, gpus=[]) == 2
+    assert auto_workers("proxy", cores=1, gpus=[]) == 1
+    assert auto_workers("zero_cost", cores=64, gpus=[]) == MAX_AUTO_WORKERS  # memory: a copy each
+    assert auto_workers("supernet", cores=16, gpus=["0", "1"]) == 2  # one per GPU
+    assert {auto_workers(kind, cores=8, gpus=["0"]) for kind in SERIAL_EVALUATORS} == {1}
+    assert resolve_n_workers("auto", "tabular") == 1
+    assert resolve_n_workers(3, "tabular") == 3  # a count is kept as given
+
+
 @pytest.mark.parametrize("arg, message", [
     ("search.n_workers=0", "search.n_workers must be >= 1, got 0"),
+    ("search.n_workers=two", "search.n_workers must be a whole number >= 1 or auto, got 'two'"),
     ("search.grace_seconds=1", "search.grace_seconds larger"),
 ])
 def test_bad_worker_settings_exit_2_with_one_line(arg, message, tmp_path):
@@ -214,3 +232,24 @@ def test_bad_worker_settings_exit_2_with_one_line(arg, message, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_bad_input_is_reported_by_the_parent_before_any_worker_starts(tmp_path):
+    run_dir = tmp_path / "run"
+    missing = [sys.executable, "-m", "nas.search", "hardware=pixel", f"run_dir={run_dir}",
+               "search.n_workers=2", f"evaluator.path={tmp_path / 'missing.pt'}"]
+    result = subprocess.run(missing, capture_output=True, text=True, timeout=120)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "supernet file not found" in lines[0] and "worker" not in lines[0]
+    assert not run_dir.exists()
+
+    subprocess.run(command(None, run_dir, "search.n_trials=2"), check=True, capture_output=True,
+                   timeout=120)
+    changed = subprocess.run(command(None, run_dir, "search.n_trials=3", "search.n_workers=2",
+                                     "evaluator.base=0.7"),
+                             capture_output=True, text=True, timeout=120)
+    lines = changed.stderr.strip().splitlines()
+    assert changed.returncode == 2 and len(lines) == 1, changed.stderr
+    assert "evaluator.evaluator.base: 0.8 then, 0.7 now" in lines[0]
+    assert sum(map(counts_as_done, trials_of(None, run_dir))) == 2  # nothing lost or added

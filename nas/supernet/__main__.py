@@ -4,7 +4,9 @@ Sandwich rule with in-place distillation (``training.py``), checkpointed every
 ``checkpoint_every`` steps into ``out`` with its metadata (``store.py``); the same command run
 again continues from the last checkpoint, and a finished file is left as it is. At the end the
 largest and smallest networks are scored on the validation split (BN recalibrated on the
-evaluator's fixed images), and the summary JSON is the last line printed.
+evaluator's fixed images), and the summary JSON is the last line printed. A file packed with
+``python -m nas.supernet.pack dtype=float32`` (weights without the optimizer's state) is
+continued too, its momentum restarted (``momentum_restarts`` in the metadata).
 
 Several processes: ``torchrun --nproc_per_node=N -m nas.supernet ...`` (one a GPU with NCCL,
 or CPU processes with gloo) train data-parallel (``distributed.py``); rank 0 writes the file
@@ -80,6 +82,24 @@ def describe(cfg: DictConfig, data, recipe: Recipe, resolution: int) -> dict:
     }
 
 
+def check_carried(meta: dict, path: Path) -> None:
+    """Training continues from float32 weights only: float16 rounding would be a new start."""
+    dtype = (meta.get("packed") or {}).get("dtype")
+    if dtype not in (None, "float32") and meta.get("steps_done", 0) < meta.get("steps", 0):
+        raise NasError(f"{path} holds {dtype} weights: training continues only from its source "
+                       f"or from a file packed with dtype=float32")
+
+
+def momentum_restarts(meta: dict, start: int, steps: int, optimizer_state) -> dict:
+    """The steps at which a continued training had no optimizer state to continue (a file
+    packed with ``dtype=float32`` to carry a training between machines): its SGD momentum
+    restarted from zero there. Kept in the metadata, which otherwise would not show it."""
+    restarts = list(meta.get("momentum_restarts") or [])
+    if optimizer_state is None and start < steps:
+        restarts.append(start)
+    return {"momentum_restarts": restarts} if restarts else {}
+
+
 def score_corners(supernet: Supernet, data, *, images: int, seed: int, batch_size: int) -> dict:
     """Validation accuracy of the largest and smallest networks, BN recalibrated."""
     scores = {}
@@ -129,9 +149,14 @@ def train(cfg: DictConfig, processes: Processes, device: torch.device) -> None:
     if out.exists():
         payload = read_supernet(out)
         check_continues(payload["meta"], meta, out)
+        check_carried(payload["meta"], out)
         supernet = build_supernet(payload, out, device)
         start, optimizer_state = payload["meta"]["steps_done"], payload["optimizer"]
-        say(processes, f"continuing {out} from step {start}/{cfg.steps}")
+        meta |= momentum_restarts(payload["meta"], start, cfg.steps, optimizer_state)
+        say(processes, f"continuing {out} from step {start}/{cfg.steps}" + (
+            "" if optimizer_state is not None or start >= cfg.steps else
+            " without the optimizer's state (weights packed to be carried): SGD momentum "
+            "restarts from zero, recorded in the file's momentum_restarts"))
     else:
         torch.manual_seed(cfg.seed)
         supernet = Supernet(space, num_classes=data.num_classes, resolution=resolution,

@@ -8,6 +8,11 @@ back into the float32 supernet, so a packed file is read by everything that read
 metadata are kept whole (space, dataset, recipe, command, steps done), with ``packed`` added: the
 source file's SHA-256 and the stored dtype. What float16 weights cost in ranking is measured, not
 assumed (README "Supernet"): ``python -m nas.rank evaluator=supernet evaluator.path=PACKED``.
+
+``dtype=float32`` of an unfinished training carries it elsewhere (another machine, a later
+checkout where only committed files survive) at half the training file's size: ``python -m
+nas.supernet`` given it as ``out=`` continues the training from those exact weights with the
+SGD momentum restarted from zero, and records that step in ``meta["momentum_restarts"]``.
 """
 
 from __future__ import annotations

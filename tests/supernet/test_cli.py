@@ -57,3 +57,26 @@ def test_a_file_of_another_training_or_a_corrupt_one_is_refused(conf, tmp_path):
 def test_a_space_of_ops_is_refused_in_one_line(conf, tmp_path):
     one_line_error(run_supernet(conf, "space=nas_bench_macro", f"out={tmp_path / 'm.pt'}"),
                    "not supported yet")
+
+
+def test_a_float32_pack_carries_a_training_on_and_the_momentum_restart_is_recorded(conf, tmp_path):
+    import subprocess
+    import sys
+
+    part = tmp_path / "part.pt"
+    summary(run_supernet(conf, f"out={part}", "max_seconds=0"))  # step 2 of 4
+    packed = {}
+    for dtype in ("float32", "float16"):
+        packed[dtype] = tmp_path / f"{dtype}.pt"
+        result = subprocess.run([sys.executable, "-m", "nas.supernet.pack", f"src={part}",
+                                 f"out={packed[dtype]}", f"dtype={dtype}"],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+    assert packed["float32"].stat().st_size < 0.6 * part.stat().st_size  # no optimizer state
+    one_line_error(run_supernet(conf, f"out={packed['float16']}"), "holds float16 weights")
+
+    rerun = run_supernet(conf, f"out={packed['float32']}")
+    assert summary(rerun)["steps_this_run"] == 2 and "momentum restarts" in rerun.stderr
+    done = torch.load(packed["float32"], weights_only=True)
+    assert done["meta"]["steps_done"] == 4 and done["meta"]["momentum_restarts"] == [2]
+    assert "packed" not in done["meta"]  # a training file again, finished

@@ -189,7 +189,7 @@ class Search:
     w_above_target: float | None = None
     pruner: str = MISSING
     inactive_genes: bool = MISSING
-    n_workers: Any = 1  # a count, or "auto" (nas.search.parallel.auto_workers)
+    n_workers: Any = "auto"  # a count, or "auto" (nas.search.parallel.auto_workers)
     n_trials_per_worker: int | None = None
     threads: int | None = None
     heartbeat_seconds: int = MISSING

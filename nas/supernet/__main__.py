@@ -90,13 +90,11 @@ def check_carried(meta: dict, path: Path) -> None:
                        f"or from a file packed with dtype=float32")
 
 
-def momentum_restarts(meta: dict, start: int, steps: int, optimizer_state) -> dict:
+def momentum_restarts(meta: dict, start: int, restarted: bool) -> dict:
     """The steps at which a continued training had no optimizer state to continue (a file
     packed with ``dtype=float32`` to carry a training between machines): its SGD momentum
     restarted from zero there. Kept in the metadata, which otherwise would not show it."""
-    restarts = list(meta.get("momentum_restarts") or [])
-    if optimizer_state is None and start < steps:
-        restarts.append(start)
+    restarts = list(meta.get("momentum_restarts") or []) + ([start] if restarted else [])
     return {"momentum_restarts": restarts} if restarts else {}
 
 
@@ -152,11 +150,11 @@ def train(cfg: DictConfig, processes: Processes, device: torch.device) -> None:
         check_carried(payload["meta"], out)
         supernet = build_supernet(payload, out, device)
         start, optimizer_state = payload["meta"]["steps_done"], payload["optimizer"]
-        meta |= momentum_restarts(payload["meta"], start, cfg.steps, optimizer_state)
+        restarted = optimizer_state is None and start < cfg.steps
+        meta |= momentum_restarts(payload["meta"], start, restarted)
         say(processes, f"continuing {out} from step {start}/{cfg.steps}" + (
-            "" if optimizer_state is not None or start >= cfg.steps else
             " without the optimizer's state (weights packed to be carried): SGD momentum "
-            "restarts from zero, recorded in the file's momentum_restarts"))
+            "restarts from zero, recorded in the file's momentum_restarts" if restarted else ""))
     else:
         torch.manual_seed(cfg.seed)
         supernet = Supernet(space, num_classes=data.num_classes, resolution=resolution,

@@ -72,23 +72,23 @@ def _study(run_dir):
     return optuna.load_study(study_name="run", storage=open_storage(None, run_dir))
 
 
-def _finished(run_dir):
+def _trials(run_dir):
+    """The study's trials so far: none before the journal or the study exists."""
     if not (run_dir / JOURNAL_NAME).exists():
         return []
     try:
-        return [t for t in _study(run_dir).trials if t.state == TrialState.COMPLETE]
+        return _study(run_dir).trials
     except KeyError:  # the study is not created yet
         return []
 
 
+def _finished(run_dir):
+    return [t for t in _trials(run_dir) if t.state == TrialState.COMPLETE]
+
+
 def _mid_trial_after(run_dir, n_finished):
     """True once n_finished trials are complete and another is RUNNING (one read of the study)."""
-    if not (run_dir / JOURNAL_NAME).exists():
-        return False
-    try:
-        states = [t.state for t in _study(run_dir).trials]
-    except KeyError:
-        return False
+    states = [t.state for t in _trials(run_dir)]
     return states.count(TrialState.COMPLETE) >= n_finished and TrialState.RUNNING in states
 
 

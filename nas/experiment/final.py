@@ -21,7 +21,14 @@ from omegaconf import DictConfig, OmegaConf
 
 from nas.arch import ArchSpec
 from nas.cost import arch_cost
-from nas.yardstick.build import SETTINGS, make_plan, write_or_check_plan
+from nas.yardstick.build import (
+    SETTINGS,
+    finished,
+    jobs_of,
+    make_plan,
+    table_of,
+    write_or_check_plan,
+)
 from nas.yardstick.build import run as run_trainings
 from nas.yardstick.selection import Candidate
 
@@ -76,11 +83,28 @@ def folder_of(run_dir: Path) -> Path:
     return Path(run_dir) / FINAL_DIR
 
 
-def run_final(run_dir: Path, plan: dict, *, workers: int, threads: int | None) -> pd.DataFrame:
-    """Train what is missing; the ground-truth-format table (accuracy in percent, seed_<k>)."""
+def prepare_final(run_dir: Path, plan: dict) -> dict:
+    """The plan on disk: written by the first run, and a rerun with other settings refused in
+    one line (before anything is trained or reported)."""
     folder = folder_of(run_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    plan = write_or_check_plan(folder, plan, keys=PLAN_KEYS, what="final trainings",
+    return write_or_check_plan(folder, plan, keys=PLAN_KEYS, what="final trainings",
                                hint="give another run_dir= or restore the settings")
-    return run_trainings(folder, plan, Path(run_dir) / FINAL_TABLE, workers=workers,
-                         threads=threads, label="final", source=SOURCE)
+
+
+def trained_so_far(run_dir: Path, plan: dict) -> tuple[pd.DataFrame, int, int]:
+    """The finished trainings as the final table (networks with at least one seed), how many
+    trainings are finished and how many the plan has."""
+    runs = finished(folder_of(run_dir))
+    jobs = jobs_of(plan)
+    return table_of(plan, runs), sum(job.file_name in runs for job in jobs), len(jobs)
+
+
+def run_final(run_dir: Path, plan: dict, *, workers: int, threads: int | None,
+              on_progress=None) -> pd.DataFrame:
+    """Train what is missing; the ground-truth-format table (accuracy in percent, seed_<k>).
+    ``on_progress()`` is called each time trainings finish (the interim report)."""
+    plan = prepare_final(run_dir, plan)
+    return run_trainings(folder_of(run_dir), plan, Path(run_dir) / FINAL_TABLE,
+                         workers=workers, threads=threads, label="final", source=SOURCE,
+                         on_progress=on_progress)

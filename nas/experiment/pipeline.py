@@ -41,7 +41,14 @@ from nas.experiment.curves import (
     load_trials,
     reference_reward,
 )
-from nas.experiment.final import Network, plan_final, run_final, slug
+from nas.experiment.final import (
+    Network,
+    plan_final,
+    prepare_final,
+    run_final,
+    slug,
+    trained_so_far,
+)
 from nas.experiment.report import latency_label, write_experiment_report
 from nas.io import atomic_write
 from nas.netadapt.adapt import NetAdaptResult, netadapt
@@ -183,26 +190,50 @@ def main(cfg: DictConfig) -> None:
 
     rows = candidates(trials, exclude)
     networks = final_networks(best, adapted, rows, prepared, list(cfg.compare.best_within))
-    plan = plan_final(networks, prepared.final, command_line())
-    with timed(run_dir, "final"):
-        frame = run_final(run_dir, plan, workers=cfg.compare.workers,
-                          threads=cfg.compare.threads)
-    latency = {n.name: hardware.predict_ms(n.spec) for n in networks}
-    table = summarise(frame, latency, {n.name: n.label for n in networks})
-    _, error = latency_label(hardware)
-    found = verdicts(table, slug(reference), error)
-    kind = evaluator_kind(OmegaConf.to_container(cfg.evaluator))
-    search = {"best": best, "rows": rows, "growth": growth_table(rows), "evaluator": kind,
+    search = {"best": best, "rows": rows, "growth": growth_table(rows),
+              "evaluator": evaluator_kind(OmegaConf.to_container(cfg.evaluator)),
               "reference_reward": reference_reward(trials, reference),
-              "timings": json.loads((run_dir / TIMINGS_NAME).read_text()),
               "limit_minutes": LIMIT_MINUTES}
-    written = write_experiment_report(
-        run_dir, table=table, found=found, reference=reference, hardware=hardware,
-        adapted=adapted, search=search, final=_final_sizes(run_dir, prepared.final), cfg=cfg,
-        command=command_line())
+    written, found = run_stage_final(cfg, run_dir, networks, prepared, hardware, adapted, search)
     print(f"report: {written}")
     print(json.dumps({"report": str(written), "netadapt": adapted.message,
                       "beats_reference": [v.label for v in found if v.beats]}))
+
+
+def run_stage_final(cfg: DictConfig, run_dir: Path, networks: list[Network], prepared: Prepared,
+                    hardware, adapted: NetAdaptResult, search: dict) -> tuple[Path, list]:
+    """Every network trained stand-alone on every seed, then report.md with the verdicts.
+    Before and while they train, report.md is an interim one (search, NetAdapt, the trainings
+    finished so far, no verdict): a run stopped for days still has its report."""
+    plan = prepare_final(run_dir, plan_final(networks, prepared.final, command_line()))
+    latency = {n.name: hardware.predict_ms(n.spec) for n in networks}
+    labels = {n.name: n.label for n in networks}
+    reference = str(cfg.experiment.reference)
+    _, error = latency_label(hardware)
+
+    def report(frame: pd.DataFrame, done: int, planned: int) -> tuple[Path, list]:
+        table = summarise(frame, latency, labels)
+        found = verdicts(table, slug(reference), error) if done == planned else None
+        search["timings"] = json.loads((run_dir / TIMINGS_NAME).read_text())
+        path = write_experiment_report(
+            run_dir, table=table, found=found, trainings=(done, planned), reference=reference,
+            hardware=hardware, adapted=adapted, search=search,
+            final=_final_sizes(run_dir, prepared.final), cfg=cfg, command=command_line())
+        return path, found
+
+    def interim() -> None:
+        frame, done, planned = trained_so_far(run_dir, plan)
+        if done < planned:  # once all are finished, the full report below
+            path, _ = report(frame, done, planned)
+            print(f"report (interim, {done} of {planned} final trainings finished): {path}",
+                  file=sys.stderr, flush=True)
+
+    interim()
+    with timed(run_dir, "final"):
+        frame = run_final(run_dir, plan, workers=cfg.compare.workers,
+                          threads=cfg.compare.threads, on_progress=interim)
+    planned = len(plan["networks"]) * len(plan["seeds"])
+    return report(frame, planned, planned)
 
 
 def _final_sizes(run_dir: Path, settings: dict) -> dict:

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from nas.experiment.compare import Verdict  # noqa: E402
+from nas.io import atomic_write  # noqa: E402
 from nas.netadapt.adapt import LOG_NAME  # noqa: E402
 
 ROLE_STYLE = {"reference": ("tab:gray", "s"), "found: search": ("tab:blue", "o"),
@@ -162,22 +163,37 @@ def verdict_lines(found: list[Verdict], reference: str) -> list[str]:
     return [head, "", *(f"- {v.sentence(reference)}" for v in found)]
 
 
-def write_experiment_report(run_dir: Path, *, table: pd.DataFrame, found: list[Verdict],
+def pending_lines(done: int, planned: int, reference: str) -> list[str]:
+    """The verdict of a report written before every final training finished."""
+    return [f"**Pending: {done} of {planned} final trainings finished.** No verdict against "
+            f"{reference} until every network has every seed; the accuracies below are partial. "
+            "Run the same command to continue: finished trainings are kept, and this report is "
+            "rewritten as each one finishes."]
+
+
+def write_experiment_report(run_dir: Path, *, table: pd.DataFrame, found: list[Verdict] | None,
                             reference: str, hardware, adapted, search: dict, final: dict,
-                            cfg, command: str) -> Path:
+                            cfg, command: str, trainings: tuple[int, int] | None = None) -> Path:
     """Everything under ``run_dir``; ``search``: ``best`` (row), ``rows`` (candidates),
     ``growth`` (table), ``reference_reward``, ``evaluator``; ``final``: the plan's settings and
-    the trainings' sizes."""
+    the trainings' sizes. ``found`` is None while final trainings are missing (``trainings``:
+    finished, planned): the report then has everything but the verdict."""
     run_dir = Path(run_dir)
     label, error = latency_label(hardware)
-    table.drop(columns=["values"]).to_csv(run_dir / "final_summary.csv", index=False)
-    pd.DataFrame([{"network": v.name, "difference": v.difference.mean,
-                   "low": v.difference.low, "high": v.difference.high, "accuracy": v.accuracy,
-                   "latency": v.latency, "beats": v.beats} for v in found]
-                 ).to_csv(run_dir / "verdicts.csv", index=False)
     dataset = cfg.data.get("name", "the proxy dataset")
-    plot_compare(table, run_dir / "compare.png", label, f"{dataset} validation accuracy (%)",
-                 error)
+    if len(table):
+        table.drop(columns=["values"]).to_csv(run_dir / "final_summary.csv", index=False)
+        plot_compare(table, run_dir / "compare.png", label,
+                     f"{dataset} validation accuracy (%)", error)
+    if found is None:
+        (run_dir / "verdicts.csv").unlink(missing_ok=True)
+        verdict = pending_lines(*(trainings or (0, 0)), reference)
+    else:
+        pd.DataFrame([{"network": v.name, "difference": v.difference.mean,
+                       "low": v.difference.low, "high": v.difference.high,
+                       "accuracy": v.accuracy, "latency": v.latency, "beats": v.beats}
+                      for v in found]).to_csv(run_dir / "verdicts.csv", index=False)
+        verdict = verdict_lines(found, reference)
     growth, rows = search["growth"], search["rows"]
     growth.to_csv(run_dir / "candidates.csv", index=False)
     from nas.experiment.curves import plot_growth, plot_search_curve
@@ -194,34 +210,42 @@ def write_experiment_report(run_dir: Path, *, table: pd.DataFrame, found: list[V
     text = [f"# {cfg.experiment.name}: search (MnasNet reward, evaluator={evaluator}) + "
             f"NetAdapt vs {reference}", "",
             f"Made by `{command}` at commit {git_commit()}.", "",
-            "## Verdict", "", *verdict_lines(found, reference), "",
+            "## Verdict", "", *verdict, "",
             *_time_section(search),
-            *_final_section(table, final, error, dataset, hardware),
+            *_final_section(table, final, error, dataset, hardware, found is None),
             *_search_section(search, reference, cfg),
             *_netadapt_section(steps, adapted, cfg, run_dir)]
     path = run_dir / "report.md"
-    path.write_text("\n".join(text) + "\n")
+    atomic_write(path, "\n".join(text) + "\n")
     return path
 
 
-def _final_section(table, final, error, dataset, hardware) -> list[str]:
+def _final_section(table, final, error, dataset, hardware, partial: bool) -> list[str]:
     recipe = {k: v for k, v in final["evaluator"].items()
               if k in ("batch_size", "lr", "augment", "bn_recalibration")}
     latency = (f"predicted by the `{hardware.name}` latency model at 224x224, batch 1, with its "
                f"stated error (leave-one-out MAPE {error:.1f}%): a latency within that share of "
                "the reference's reads \"equal\"." if error is not None else
                f"predicted by `{hardware.name}` at 224x224, batch 1 (no stated error).")
-    return ["## Final comparison", "",
-            "Every network trained stand-alone from scratch at the ground truth's budget, on "
-            f"every seed, in this run: {final['epochs']} epoch(s) on {final['train_images']:,} "
-            f"{dataset} training images, validated on {final['val_images']:,} held-out images, "
+    images = (f"{final['train_images']:,} {dataset} training images, validated on "
+              f"{final['val_images']:,} held-out images" if final["train_images"] else
+              f"{final['evaluator'].get('train_fraction', 1.0):.0%} of the {dataset} training "
+              "split, validated on the held-out split")
+    text = ["## Final comparison", "",
+            ("Every network is being trained" if partial else "Every network trained")
+            + " stand-alone from scratch at the ground truth's budget, on "
+            f"every seed, in this run: {final['epochs']} epoch(s) on {images}, "
             f"the proxy recipe ({recipe}), seeds {final['seeds']} "
             f"([final/runs/](final/runs/), [final.csv](final.csv)). Accuracy: mean ± sample std "
             "over seeds, and the 95% Student t interval of the mean. Latency: " + latency
-            + " MACs and params at 224x224, 1000 classes.", "",
-            "![compare](compare.png)", "", table_markdown(table, error), "",
-            "Verdicts ([verdicts.csv](verdicts.csv)): Welch's 95% interval of the difference of "
-            "mean accuracies; one containing zero is a tie.", ""]
+            + " MACs and params at 224x224, 1000 classes.", ""]
+    if not len(table):
+        return text + ["No final training has finished yet.", ""]
+    text += ["![compare](compare.png)", "", table_markdown(table, error), ""]
+    if partial:
+        return text + ["The networks not in this table have no finished training yet.", ""]
+    return text + ["Verdicts ([verdicts.csv](verdicts.csv)): Welch's 95% interval of the "
+                   "difference of mean accuracies; one containing zero is a tie.", ""]
 
 
 def _time_section(search: dict) -> list[str]:

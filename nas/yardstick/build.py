@@ -200,12 +200,13 @@ def _exit_on_sigterm(signum, frame) -> None:
 
 
 def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | None,
-        label: str = "ground truth", source: str = "python -m nas.ground_truth") -> pd.DataFrame:
+        label: str = "ground truth", source: str = "python -m nas.ground_truth",
+        on_progress=None) -> pd.DataFrame:
     """Train every unfinished job with ``workers`` processes; rewrite the table as they finish.
 
     ``label`` starts the progress lines and ``source`` names the command in the table's
     metadata: the same machinery serves ``nas.ground_truth`` and ``nas.experiment``'s final
-    trainings."""
+    trainings, whose report is rewritten by ``on_progress()`` after the table."""
     from tqdm import tqdm
 
     (folder / "runs").mkdir(parents=True, exist_ok=True)
@@ -238,6 +239,8 @@ def run(folder: Path, plan: dict, out: Path, *, workers: int, threads: int | Non
                 bar.update(now - seen)
                 seen = now
                 write_table(folder, plan, out, source)
+                if on_progress is not None:
+                    on_progress()
                 left = _left(plan, folder, started, start_done)
                 bar.set_postfix_str(f"~{left} left")
                 if bar.disable:

@@ -56,6 +56,7 @@ def test_the_small_experiment_runs_end_to_end_and_its_final_trainings_resume(tmp
     args = ["experiment=mobilenet_v3_small", f"run_dir={tmp_path}", *TINY_PROXY, *TINY_FINAL]
     done = run_experiment(*args)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "report (interim, 0 of 6 final trainings finished)" in done.stderr
     report = (tmp_path / "report.md").read_text()
     assert "## Verdict" in report and "[95% interval" in report
     assert "a tie: the interval contains zero" in report  # 2 seeds of 240 images: all noise
@@ -77,6 +78,8 @@ def test_the_small_experiment_runs_end_to_end_and_its_final_trainings_resume(tmp
     again = run_experiment(*args)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "final: 5/6 trainings done, 1 to go" in again.stderr
+    assert "report (interim, 5 of 6 final trainings finished)" in again.stderr
+    assert "**Pending" not in (tmp_path / "report.md").read_text()  # the full one replaced it
     after = mtimes(runs)
     assert set(after) == set(before)
     assert all(after[n] == before[n] for n in before if n != "search_netadapt-seed1.json")

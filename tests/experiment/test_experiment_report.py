@@ -93,8 +93,9 @@ def test_the_search_curve_cuts_the_worst_tenth_but_never_hides_the_reference_lin
     assert curve_floor(rewards[:4], 0.918) is None  # too few to cut
 
 
-def test_the_report_says_the_verdict_in_words_with_intervals_and_draws_its_plots(tmp_path,
-                                                                                 table):
+def report_inputs(tmp_path) -> dict:
+    """Everything but the final table and the verdicts: a NetAdapt log with a kept step, a
+    150-candidate search, the timings and the final budget."""
     (tmp_path / "netadapt").mkdir()
     pd.DataFrame([
         [0, 0, "seed", "-", 0, 0, 20.0, 20.0, None, None, 0.7, None, True, SMALL],
@@ -120,12 +121,17 @@ def test_the_report_says_the_verdict_in_words_with_intervals_and_draws_its_plots
               "timings": {"search": 3900.0, "netadapt": 1800.0, "final": 20000.0},
               "limit_minutes": 90}
     final = {"epochs": 3, "seeds": [0, 1, 2], "train_images": 50000, "val_images": 10000,
-             "evaluator": {"batch_size": 64, "lr": 0.2}}
+             "evaluator": {"batch_size": 64, "lr": 0.2, "train_fraction": 1.0}}
+    return {"reference": "mobilenet_v3_small", "hardware": hardware, "adapted": adapted,
+            "search": search, "final": final, "cfg": cfg,
+            "command": "python -m nas.experiment experiment=x"}
+
+
+def test_the_report_says_the_verdict_in_words_with_intervals_and_draws_its_plots(tmp_path,
+                                                                                 table):
     found = verdicts(table, "mobilenet_v3_small", 3.6)
     path = write_experiment_report(tmp_path, table=table, found=found,
-                                   reference="mobilenet_v3_small", hardware=hardware,
-                                   adapted=adapted, search=search, final=final, cfg=cfg,
-                                   command="python -m nas.experiment experiment=x")
+                                   **report_inputs(tmp_path))
     text = path.read_text()
     assert "**Yes: search + NetAdapt, same_speed beat mobilenet_v3_small**" in text
     assert "**search_best** vs mobilenet_v3_small: accuracy +0.00 points " \
@@ -145,3 +151,32 @@ def test_the_report_says_the_verdict_in_words_with_intervals_and_draws_its_plots
                  "final_summary.csv", "verdicts.csv", "candidates.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert pd.read_csv(tmp_path / "verdicts.csv")["beats"].sum() == 2
+
+
+def test_before_the_final_trainings_finish_the_report_has_no_verdict_and_says_so(tmp_path,
+                                                                                table):
+    """An interim report: search, NetAdapt and the finished trainings, no verdict; a stale
+    verdicts.csv does not survive it."""
+    (tmp_path / "verdicts.csv").write_text("network,beats\nold,True\n")
+    inputs = report_inputs(tmp_path)
+    one_seed = table.iloc[:2].copy()
+    one_seed.loc[1, ["seeds", "accuracy"]] = [1, 92.4]
+    path = write_experiment_report(tmp_path, table=one_seed, found=None, trainings=(4, 15),
+                                   **inputs)
+    text = path.read_text()
+    assert "**Pending: 4 of 15 final trainings finished.**" in text
+    assert "**Yes" not in text and "**No" not in text and not (tmp_path / "verdicts.csv").exists()
+    assert "| search + NetAdapt | found: NetAdapt | 92.40 (1 seed) |" in text
+    assert "have no finished training yet" in text and "## Search" in text
+    assert "expansion blocks.1: 72->56" in text
+    assert len(pd.read_csv(tmp_path / "final_summary.csv")) == 2
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    inputs = report_inputs(fresh)
+    inputs["final"] |= {"train_images": 0, "val_images": 0}  # no training record to read yet
+    empty = write_experiment_report(fresh, table=table.iloc[:0], found=None, trainings=(0, 15),
+                                    **inputs).read_text()
+    assert "No final training has finished yet." in empty
+    assert "3 epoch(s) on 100% of the fashion_mnist training split" in empty
+    assert not (fresh / "final_summary.csv").exists()

@@ -103,11 +103,16 @@ def test_a_machine_too_noisy_for_the_tolerance_keeps_its_best_estimates(tmp_path
     table = LatencyTable({"backend": "eager"})
     assert measure_into(table, path, PARTS, settings, progress=False) == len(PARTS)
     saved = LatencyTable.load(path)
-    assert set(saved.unstable()) == set(PARTS)  # every entry kept, each marked
-    assert all(saved.ms(key) > 0 for key in PARTS)
-    assert (saved.frame["rounds"] == 2).all() and (saved.frame["spread_pct"] > 0).all()
+    assert all(saved.ms(key) > 0 for key in PARTS)  # every entry kept
+    assert (saved.frame["rounds"] == 2).all()
+    # Two rounds that read exactly alike (the CPU clock ticks coarsely on some machines: CI saw
+    # it once) have a spread of 0, within any tolerance; every other entry is marked unstable.
+    spread_of = dict(zip(saved.keys(), saved.frame["spread_pct"]))
+    unstable = set(saved.unstable())
+    assert unstable == {key for key in PARTS if spread_of[key] > 0}
+    assert len(unstable) >= 3  # ties are rare: most parts take the too-noisy path
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith(f"warning: {len(PARTS)} of {len(PARTS)} parts")
+    assert len(lines) == 1 and lines[0].startswith(f"warning: {len(unstable)} of {len(PARTS)} parts")
     assert "did not settle" in lines[0] and str(path) in lines[0]
 
 

@@ -49,7 +49,7 @@ from nas.experiment.final import (
     slug,
     trained_so_far,
 )
-from nas.experiment.report import latency_label, write_experiment_report
+from nas.experiment.report import git_commit, latency_label, write_experiment_report
 from nas.io import atomic_write
 from nas.netadapt.adapt import NetAdaptResult, netadapt
 
@@ -173,6 +173,7 @@ def main(cfg: DictConfig) -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     set_threads(cfg.get("threads"))
     run_dir = Path(cfg.run_dir or f"results/{name}")
+    git_commit()  # the code that runs now, named by every report this command writes
     hardware = load_hardware(OmegaConf.to_container(cfg.hardware))
     space = SearchSpace.from_config(OmegaConf.to_container(cfg.space))
     prepared = preflight(cfg, space, hardware.predict_ms, run_dir)
@@ -232,7 +233,7 @@ def run_stage_final(cfg: DictConfig, run_dir: Path, networks: list[Network], pre
     with timed(run_dir, "final"):
         frame = run_final(run_dir, plan, workers=cfg.compare.workers,
                           threads=cfg.compare.threads, on_progress=interim)
-    planned = len(plan["networks"]) * len(plan["seeds"])
+    _, _, planned = trained_so_far(run_dir, plan)
     return report(frame, planned, planned)
 
 

@@ -10,6 +10,7 @@ network within the first N candidates); ``compare.png``, ``search_curve.png``,
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -28,8 +29,11 @@ ROLE_STYLE = {"reference": ("tab:gray", "s"), "found: search": ("tab:blue", "o")
               "found: NetAdapt": ("tab:red", "*"), "found: first N": ("tab:green", "^")}
 
 
+@functools.cache
 def git_commit() -> str:
-    """The commit of the code that made the report (and whether files differed from it)."""
+    """The commit of the code that made the report (and whether files differed from it).
+    Cached: ``nas.experiment`` asks once at its start, so a report rewritten hours later names
+    the code that ran, not a commit made meanwhile."""
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"],

@@ -180,3 +180,19 @@ def test_before_the_final_trainings_finish_the_report_has_no_verdict_and_says_so
     assert "No final training has finished yet." in empty
     assert "3 epoch(s) on 100% of the fashion_mnist training split" in empty
     assert not (fresh / "final_summary.csv").exists()
+
+
+def test_the_commit_is_read_once_so_a_report_rewritten_later_names_the_code_that_ran(
+        monkeypatch):
+    from nas.experiment import report
+
+    report.git_commit.cache_clear()
+    first = report.git_commit()
+    assert len(first.split()[0]) == 40 or first.startswith("unknown")
+
+    def no_more_git(*args, **kwargs):
+        raise AssertionError("git asked again: a commit made meanwhile would be named")
+
+    monkeypatch.setattr(report.subprocess, "run", no_more_git)
+    assert report.git_commit() == first
+    report.git_commit.cache_clear()

@@ -112,7 +112,8 @@ def test_a_machine_too_noisy_for_the_tolerance_keeps_its_best_estimates(tmp_path
     assert unstable == {key for key in PARTS if spread_of[key] > 0}
     assert len(unstable) >= 3  # ties are rare: most parts take the too-noisy path
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith(f"warning: {len(unstable)} of {len(PARTS)} parts")
+    assert len(lines) == 1
+    assert lines[0].startswith(f"warning: {len(unstable)} of {len(PARTS)} parts")
     assert "did not settle" in lines[0] and str(path) in lines[0]
 
 

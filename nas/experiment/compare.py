@@ -57,6 +57,12 @@ class Verdict:
     def beats(self) -> bool:
         return self.accuracy == "more accurate" and self.latency in ("lower", "equal")
 
+    @property
+    def matches_faster(self) -> bool:
+        """As accurate within the noise at lower latency: not a win on accuracy, but the
+        trade a latency-aware search is after, worth saying apart from a plain tie."""
+        return self.accuracy == "tie" and self.latency == "lower"
+
     def sentence(self, reference: str) -> str:
         d = self.difference
         accuracy = ("a tie: the interval contains zero" if self.accuracy == "tie" else
@@ -64,7 +70,9 @@ class Verdict:
         latency = {"lower": "lower latency", "higher": "higher latency",
                    "equal": "equal latency within the latency model's error"}[self.latency]
         outcome = ("**it beats the reference**" if self.beats else
-                   "it does not beat the reference")
+                   "it matches the reference's accuracy within the noise, "
+                   f"{self.reference_ms / self.latency_ms:.2f}x faster" if self.matches_faster
+                   else "it does not beat the reference")
         return (f"**{self.label}** vs {reference}: accuracy {d.mean:+.2f} points "
                 f"[95% interval {d.low:+.2f}, {d.high:+.2f}], {accuracy}; "
                 f"{self.latency_ms:.1f} vs {self.reference_ms:.1f} ms, {latency}: {outcome}.")

@@ -160,10 +160,15 @@ def verdict_lines(found: list[Verdict], reference: str) -> list[str]:
                 "accurate outside the noise (the 95% interval of the difference excludes "
                 "zero) at equal or lower predicted Pixel latency.")
     else:
-        ties = [v for v in found if v.accuracy == "tie"]
+        ties = [v for v in found if v.accuracy == "tie" and not v.matches_faster]
+        faster = [v for v in found if v.matches_faster]
         head = (f"**No: no found network beats {reference} outside the noise.** "
+                + "".join(f"{v.label} matches its accuracy (a tie: the 95% interval of the "
+                          f"difference contains zero) at lower latency ({v.latency_ms:.1f} vs "
+                          f"{v.reference_ms:.1f} ms, {v.reference_ms / v.latency_ms:.2f}x "
+                          "faster). " for v in faster)
                 + (f"{', '.join(v.label for v in ties)}: a tie in accuracy (the 95% interval of "
-                   "the difference contains zero)." if ties else ""))
+                   "the difference contains zero)." if ties else "")).rstrip()
     return [head, "", *(f"- {v.sentence(reference)}" for v in found)]
 
 

@@ -17,7 +17,7 @@ from nas.experiment.curves import (
     growth_table,
     reference_reward,
 )
-from nas.experiment.report import write_experiment_report
+from nas.experiment.report import verdict_lines, write_experiment_report
 from nas.netadapt import NetAdaptResult
 from nas.netadapt.adapt import COLUMNS
 
@@ -58,6 +58,21 @@ def test_verdicts_read_the_difference_with_its_interval_and_the_latency_with_its
     assert found["same_speed"].latency == "equal" and found["same_speed"].beats
     no_error = {v.name: v for v in verdicts(table, "mobilenet_v3_small", error_pct=None)}
     assert no_error["same_speed"].latency == "higher"
+
+
+def test_a_tie_in_accuracy_at_lower_latency_is_said_apart_from_a_plain_tie(table):
+    """No winner: the network as accurate within the noise and faster is named with its
+    speed-up in the headline, not lumped with ties at equal or higher latency."""
+    found = [v for v in verdicts(table, "mobilenet_v3_small", error_pct=3.6)
+             if v.name in ("search_best", "best_within_100")]
+    assert found[0].matches_faster and not found[1].matches_faster
+    head, _, *lines = verdict_lines(found, "mobilenet_v3_small")
+    assert head == ("**No: no found network beats mobilenet_v3_small outside the noise.** "
+                    "search_best matches its accuracy (a tie: the 95% interval of the difference "
+                    "contains zero) at lower latency (15.0 vs 16.0 ms, 1.07x faster).")
+    assert lines[0].endswith("lower latency: it matches the reference's accuracy within the "
+                             "noise, 1.07x faster.")
+    assert lines[1].endswith("higher latency: it does not beat the reference.")
 
 
 def trials_frame(count=150) -> pd.DataFrame:

@@ -217,6 +217,8 @@ def run_stage_final(cfg: DictConfig, run_dir: Path, networks: list[Network], pre
     def report(frame: pd.DataFrame, done: int, planned: int) -> tuple[Path, list]:
         table = summarise(frame, latency, labels)
         found = verdicts(table, slug(reference), error) if done == planned else None
+        so_far = None if found else comparisons_so_far(table, slug(reference),
+                                                       len(plan["seeds"]), error)
         search["timings"] = json.loads((run_dir / TIMINGS_NAME).read_text())
         if found is None:  # timings.json gets this invocation's final stage when it ends
             search["timings"]["final"] = (search["timings"].get("final", 0.0)
@@ -224,7 +226,8 @@ def run_stage_final(cfg: DictConfig, run_dir: Path, networks: list[Network], pre
         path = write_experiment_report(
             run_dir, table=table, found=found, trainings=(done, planned), reference=reference,
             hardware=hardware, adapted=adapted, search=search,
-            final=_final_sizes(run_dir, prepared.final), cfg=cfg, command=command_line())
+            final=_final_sizes(run_dir, prepared.final), cfg=cfg, command=command_line(),
+            so_far=so_far)
         return path, found
 
     def interim() -> None:
@@ -240,6 +243,18 @@ def run_stage_final(cfg: DictConfig, run_dir: Path, networks: list[Network], pre
                           threads=cfg.compare.threads, on_progress=interim)
     _, _, planned = trained_so_far(run_dir, plan)
     return report(frame, planned, planned)
+
+
+def comparisons_so_far(table: pd.DataFrame, reference: str, seeds: int,
+                       error_pct: float | None) -> list:
+    """The comparisons already final while trainings are missing: the found networks with
+    every seed against the reference, once it has every seed too."""
+    if not len(table):
+        return []
+    complete = table[table["seeds"] == seeds]
+    if reference not in set(complete["name"]):
+        return []
+    return verdicts(complete, reference, error_pct)
 
 
 def _final_sizes(run_dir: Path, settings: dict) -> dict:

@@ -172,21 +172,30 @@ def verdict_lines(found: list[Verdict], reference: str) -> list[str]:
     return [head, "", *(f"- {v.sentence(reference)}" for v in found)]
 
 
-def pending_lines(done: int, planned: int, reference: str) -> list[str]:
-    """The verdict of a report written before every final training finished."""
-    return [f"**Pending: {done} of {planned} final trainings finished.** No verdict against "
-            f"{reference} until every network has every seed; the accuracies below are partial. "
-            "Run the same command to continue: finished trainings are kept, and this report is "
-            "rewritten as each one finishes."]
+def pending_lines(done: int, planned: int, reference: str,
+                  so_far: list[Verdict] | None = None) -> list[str]:
+    """The verdict of a report written before every final training finished; ``so_far``: the
+    found networks with every seed against the reference with every seed (already final)."""
+    lines = [f"**Pending: {done} of {planned} final trainings finished.** No verdict against "
+             f"{reference} until every network has every seed; the accuracies below are "
+             "partial. Run the same command to continue: finished trainings are kept, and this "
+             "report is rewritten as each one finishes."]
+    if so_far:
+        lines += ["", f"So far, the found networks whose every seed is trained, against "
+                      f"{reference} (every seed trained): these comparisons will not change.",
+                  "", *(f"- {v.sentence(reference)}" for v in so_far)]
+    return lines
 
 
 def write_experiment_report(run_dir: Path, *, table: pd.DataFrame, found: list[Verdict] | None,
                             reference: str, hardware, adapted, search: dict, final: dict,
-                            cfg, command: str, trainings: tuple[int, int] | None = None) -> Path:
+                            cfg, command: str, trainings: tuple[int, int] | None = None,
+                            so_far: list[Verdict] | None = None) -> Path:
     """Everything under ``run_dir``; ``search``: ``best`` (row), ``rows`` (candidates),
     ``growth`` (table), ``reference_reward``, ``evaluator``; ``final``: the plan's settings and
     the trainings' sizes. ``found`` is None while final trainings are missing (``trainings``:
-    finished, planned): the report then has everything but the verdict."""
+    finished, planned): the report then has everything but the verdict, and ``so_far``'s
+    comparisons that are already final."""
     run_dir = Path(run_dir)
     label, error = latency_label(hardware)
     dataset = cfg.data.get("name", "the proxy dataset")
@@ -196,7 +205,7 @@ def write_experiment_report(run_dir: Path, *, table: pd.DataFrame, found: list[V
                      f"{dataset} validation accuracy (%)", error)
     if found is None:
         (run_dir / "verdicts.csv").unlink(missing_ok=True)
-        verdict = pending_lines(*(trainings or (0, 0)), reference)
+        verdict = pending_lines(*(trainings or (0, 0)), reference, so_far)
     else:
         pd.DataFrame([{"network": v.name, "difference": v.difference.mean,
                        "low": v.difference.low, "high": v.difference.high,

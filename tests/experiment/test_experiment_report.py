@@ -197,6 +197,28 @@ def test_before_the_final_trainings_finish_the_report_has_no_verdict_and_says_so
     assert not (fresh / "final_summary.csv").exists()
 
 
+def test_an_interim_report_gives_the_comparisons_that_are_already_final(tmp_path, table):
+    """Found networks with every seed against the reference with every seed: their sentences
+    come before the verdict, which stays pending; nothing while the reference lacks a seed."""
+    from nas.experiment.pipeline import comparisons_so_far
+
+    partial = table.copy()
+    partial.loc[partial["name"] == "search_best", "seeds"] = 2
+    so_far = comparisons_so_far(partial, "mobilenet_v3_small", seeds=3, error_pct=3.6)
+    assert [v.name for v in so_far] == ["search_netadapt", "best_within_100", "same_speed"]
+    no_reference = partial.copy()
+    no_reference.loc[no_reference["name"] == "mobilenet_v3_small", "seeds"] = 2
+    assert comparisons_so_far(no_reference, "mobilenet_v3_small", 3, 3.6) == []
+    assert comparisons_so_far(table.iloc[:0], "mobilenet_v3_small", 3, 3.6) == []
+
+    text = write_experiment_report(tmp_path, table=partial, found=None, trainings=(14, 15),
+                                   so_far=so_far, **report_inputs(tmp_path)).read_text()
+    assert "**Pending: 14 of 15 final trainings finished.**" in text and "**Yes" not in text
+    assert "So far, the found networks whose every seed is trained" in text
+    assert "- **search + NetAdapt** vs mobilenet_v3_small: accuracy +1.00 points" in text
+    assert "**search_best** vs" not in text and not (tmp_path / "verdicts.csv").exists()
+
+
 def test_the_commit_is_read_once_so_a_report_rewritten_later_names_the_code_that_ran(
         monkeypatch):
     from nas.experiment import report

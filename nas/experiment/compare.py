@@ -63,6 +63,11 @@ class Verdict:
         trade a latency-aware search is after, worth saying apart from a plain tie."""
         return self.accuracy == "tie" and self.latency == "lower"
 
+    @property
+    def speedup(self) -> float:
+        """How many times faster than the reference (predicted latency)."""
+        return self.reference_ms / self.latency_ms
+
     def sentence(self, reference: str) -> str:
         d = self.difference
         accuracy = ("a tie: the interval contains zero" if self.accuracy == "tie" else
@@ -71,7 +76,7 @@ class Verdict:
                    "equal": "equal latency within the latency model's error"}[self.latency]
         outcome = ("**it beats the reference**" if self.beats else
                    "it matches the reference's accuracy within the noise, "
-                   f"{self.reference_ms / self.latency_ms:.2f}x faster" if self.matches_faster
+                   f"{self.speedup:.2f}x faster" if self.matches_faster
                    else "it does not beat the reference")
         return (f"**{self.label}** vs {reference}: accuracy {d.mean:+.2f} points "
                 f"[95% interval {d.low:+.2f}, {d.high:+.2f}], {accuracy}; "

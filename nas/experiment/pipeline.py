@@ -52,6 +52,7 @@ from nas.experiment.final import (
 from nas.experiment.report import git_commit, latency_label, write_experiment_report
 from nas.io import atomic_write
 from nas.netadapt.adapt import NetAdaptResult, netadapt
+from nas.yardstick.build import jobs_of
 
 USAGE = """usage: python -m nas.experiment experiment=mobilenet_v3_large|mobilenet_v3_small
        [evaluator=proxy|supernet|zero_cost] [search.n_trials=..] [netadapt.target_ms=..]
@@ -217,10 +218,10 @@ def run_stage_final(cfg: DictConfig, run_dir: Path, networks: list[Network], pre
     def report(frame: pd.DataFrame, done: int, planned: int) -> tuple[Path, list]:
         table = summarise(frame, latency, labels)
         found = verdicts(table, slug(reference), error) if done == planned else None
-        so_far = None if found else comparisons_so_far(table, slug(reference),
-                                                       len(plan["seeds"]), error)
+        so_far = None
         search["timings"] = json.loads((run_dir / TIMINGS_NAME).read_text())
-        if found is None:  # timings.json gets this invocation's final stage when it ends
+        if found is None:  # interim: timings.json gets this invocation's final stage at its end
+            so_far = comparisons_so_far(table, slug(reference), len(plan["seeds"]), error)
             search["timings"]["final"] = (search["timings"].get("final", 0.0)
                                           + time.perf_counter() - started)
         path = write_experiment_report(
@@ -241,7 +242,7 @@ def run_stage_final(cfg: DictConfig, run_dir: Path, networks: list[Network], pre
     with timed(run_dir, "final"):
         frame = run_final(run_dir, plan, workers=cfg.compare.workers,
                           threads=cfg.compare.threads, on_progress=interim)
-    _, _, planned = trained_so_far(run_dir, plan)
+    planned = len(jobs_of(plan))  # what trained_so_far counts, without reading the runs again
     return report(frame, planned, planned)
 
 

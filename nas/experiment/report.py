@@ -165,8 +165,7 @@ def verdict_lines(found: list[Verdict], reference: str) -> list[str]:
         head = (f"**No: no found network beats {reference} outside the noise.** "
                 + "".join(f"{v.label} matches its accuracy (a tie: the 95% interval of the "
                           f"difference contains zero) at lower latency ({v.latency_ms:.1f} vs "
-                          f"{v.reference_ms:.1f} ms, {v.reference_ms / v.latency_ms:.2f}x "
-                          "faster). " for v in faster)
+                          f"{v.reference_ms:.1f} ms, {v.speedup:.2f}x faster). " for v in faster)
                 + (f"{', '.join(v.label for v in ties)}: a tie in accuracy (the 95% interval of "
                    "the difference contains zero)." if ties else "")).rstrip()
     return [head, "", *(f"- {v.sentence(reference)}" for v in found)]

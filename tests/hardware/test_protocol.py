@@ -105,8 +105,8 @@ def test_a_machine_too_noisy_for_the_tolerance_keeps_its_best_estimates(tmp_path
     saved = LatencyTable.load(path)
     assert all(saved.ms(key) > 0 for key in PARTS)  # every entry kept
     assert (saved.frame["rounds"] == 2).all()
-    # Two rounds that read exactly alike (the CPU clock ticks coarsely on some machines: CI saw
-    # it once) have a spread of 0, within any tolerance; every other entry is marked unstable.
+    # Two rounds whose estimates come out exactly equal (CI saw it once) have a spread of 0,
+    # within any tolerance; every other entry is marked unstable.
     spread_of = dict(zip(saved.keys(), saved.frame["spread_pct"]))
     unstable = set(saved.unstable())
     assert unstable == {key for key in PARTS if spread_of[key] > 0}

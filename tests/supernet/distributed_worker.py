@@ -3,6 +3,9 @@ prints one JSON line (its rank, the averaged gradients of a known case, and a ch
 supernet it trained a few steps), so the test can compare the processes."""
 
 import json
+import os
+import select
+import sys
 
 import torch
 
@@ -39,9 +42,14 @@ def main() -> None:
                    checkpoint_every=3, processes=processes)
     weights = [float(p.double().sum()) for p in net.parameters()]
     buffers = [float(b.double().sum()) for b in net.buffers() if b.is_floating_point()]
-    print(json.dumps({"rank": processes.rank, "images": images,
-                      "gradient": model.weight.grad.tolist(), "losses": losses.tolist(),
-                      "weights": weights, "buffers": buffers}), flush=True)
+    line = json.dumps({"rank": processes.rank, "images": images,
+                       "gradient": model.weight.grad.tolist(), "losses": losses.tolist(),
+                       "weights": weights, "buffers": buffers}) + "\n"
+    # One write call: both processes share the stdout pipe, and print's separate write of the
+    # newline let the other process's line land between (CI saw two objects on one line). A
+    # pipe write up to PIPE_BUF bytes is atomic.
+    assert len(line.encode()) <= select.PIPE_BUF, len(line)
+    os.write(sys.stdout.fileno(), line.encode())
     stop_processes(processes)
 
 

@@ -534,6 +534,7 @@ class PredictorFit:
     batch_size: int = 64
     lr: float = 0.001
     weight_decay: float = 0.0001
+    ensemble: int = 1
 
 
 @dataclass

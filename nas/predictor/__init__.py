@@ -3,7 +3,7 @@ one-hot architecture encoding, the MLP, the resumable fit, the file and ``evalua
 
 from nas.predictor.encoding import ArchEncoder, space_decisions
 from nas.predictor.evaluator import PredictorEvaluator, make_predictor_evaluator
-from nas.predictor.model import AccuracyPredictor, FitSettings, fit_predictor
+from nas.predictor.model import AccuracyPredictor, FitSettings, PredictorEnsemble, fit_predictor
 from nas.predictor.store import PredictorFileError, read_predictor, save_predictor
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "ArchEncoder",
     "FitSettings",
     "PredictorEvaluator",
+    "PredictorEnsemble",
     "PredictorFileError",
     "fit_predictor",
     "make_predictor_evaluator",

@@ -5,6 +5,11 @@ supernet gave sampled subnets; RMSE 0.21% on ImageNet with 16K samples).
 Targets are standardised for training (their mean and std kept as buffers, so the network
 predicts accuracies in the targets' own unit); the fit is Adam on the mean squared error in
 seeded minibatches, and the initial weights come from the seed too, so a fit is repeatable.
+``ensemble=N`` fits N such MLPs from seeds seed, seed+1, ... and predicts their mean (a deep
+ensemble, Lakshminarayanan et al. 2017): the members' disagreement is fitting noise that the
+mean averages out; ``ensemble=1`` is OFA's single MLP. On the shipped supernet's 1,000 scores
+five members cut the held-out RMSE from 0.220 to 0.215 points and left the ground-truth ranking
+where it was (README, "Accuracy predictor"), so one stays the default.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ class FitSettings:
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-4
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("hidden", "layers", "epochs", "batch_size"):
+        for name in ("hidden", "layers", "epochs", "batch_size", "ensemble"):
             if getattr(self, name) < 1:
                 raise NasError(f"predictor {name} must be >= 1, got {getattr(self, name)}")
         if not self.lr > 0 or self.weight_decay < 0:
@@ -36,7 +42,18 @@ class FitSettings:
                            f"{self.weight_decay}")
 
 
-class AccuracyPredictor(nn.Module):
+class _Predicts(nn.Module):
+    @torch.inference_mode()
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        was_training = self.training
+        self.eval()
+        try:
+            return self(torch.from_numpy(np.asarray(features, dtype=np.float32))).numpy()
+        finally:
+            self.train(was_training)
+
+
+class AccuracyPredictor(_Predicts):
     """``features`` one-hot inputs -> ``layers`` hidden ReLU layers of ``hidden`` -> accuracy."""
 
     def __init__(self, features: int, *, hidden: int = 400, layers: int = 3) -> None:
@@ -52,19 +69,32 @@ class AccuracyPredictor(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(-1) * self.std + self.mean
 
-    @torch.inference_mode()
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        was_training = self.training
-        self.eval()
-        try:
-            return self(torch.from_numpy(np.asarray(features, dtype=np.float32))).numpy()
-        finally:
-            self.train(was_training)
+
+class PredictorEnsemble(_Predicts):
+    """The mean prediction of ``members`` predictors of the same shape."""
+
+    def __init__(self, features: int, *, hidden: int = 400, layers: int = 3,
+                 members: int = 2) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(AccuracyPredictor(features, hidden=hidden, layers=layers)
+                                     for _ in range(members))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x) for member in self.members]).mean(0)
+
+
+def make_predictor(features: int, settings: FitSettings) -> AccuracyPredictor | PredictorEnsemble:
+    """An unfitted predictor of ``settings``' shape (a file's, to load its weights into)."""
+    if settings.ensemble == 1:  # the layout of files written before ensembles existed
+        return AccuracyPredictor(features, hidden=settings.hidden, layers=settings.layers)
+    return PredictorEnsemble(features, hidden=settings.hidden, layers=settings.layers,
+                             members=settings.ensemble)
 
 
 def fit_predictor(features: np.ndarray, targets: np.ndarray, *, seed: int,
-                  settings: FitSettings | None = None) -> AccuracyPredictor:
-    """A predictor fitted to ``targets`` (one per row of ``features``)."""
+                  settings: FitSettings | None = None) -> AccuracyPredictor | PredictorEnsemble:
+    """A predictor fitted to ``targets`` (one per row of ``features``); an ensemble's members
+    from seeds ``seed``, ``seed + 1``, ... (its first member is the single fit of ``seed``)."""
     settings = settings or FitSettings()
     x = torch.from_numpy(np.asarray(features, dtype=np.float32))
     y = torch.from_numpy(np.asarray(targets, dtype=np.float32))
@@ -74,9 +104,14 @@ def fit_predictor(features: np.ndarray, targets: np.ndarray, *, seed: int,
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # batches of 64 through 400 units are too small to share: two
     try:  # threads took 8x the CPU time on a busy 2-core machine (3.5 min against 25 s)
-        return _fit(x, y, seed, settings)
+        members = [_fit(x, y, seed + number, settings) for number in range(settings.ensemble)]
     finally:
         torch.set_num_threads(threads)
+    if settings.ensemble == 1:
+        return members[0]
+    ensemble = make_predictor(x.shape[1], settings)
+    ensemble.members = nn.ModuleList(members)
+    return ensemble.eval()
 
 
 def _fit(x: torch.Tensor, y: torch.Tensor, seed: int, settings: FitSettings

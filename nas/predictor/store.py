@@ -15,7 +15,7 @@ from pathlib import Path
 from nas.arch import SearchSpace
 from nas.errors import NasError
 from nas.predictor.encoding import ArchEncoder
-from nas.predictor.model import AccuracyPredictor
+from nas.predictor.model import AccuracyPredictor, FitSettings, PredictorEnsemble, make_predictor
 from nas.torch_files import cpu_state, read_marked, save_atomically
 
 FORMAT = "nas-predictor/1"
@@ -25,7 +25,8 @@ class PredictorFileError(NasError):
     """A predictor file that is missing, corrupt, or made for something else."""
 
 
-def save_predictor(path: str | Path, model: AccuracyPredictor, meta: dict) -> Path:
+def save_predictor(path: str | Path, model: AccuracyPredictor | PredictorEnsemble, meta: dict
+                   ) -> Path:
     """Write atomically (temp file, then rename): an interrupt never leaves half a file."""
     return save_atomically(path, {"format": FORMAT, "meta": meta, "state_dict": cpu_state(model)})
 
@@ -36,13 +37,13 @@ def read_predictor(path: str | Path) -> dict:
                        f"fit one with python -m nas.predictor evaluator.path=SUPERNET out={path}")
 
 
-def build_predictor(payload: dict, path: str | Path) -> tuple[AccuracyPredictor, ArchEncoder]:
+def build_predictor(payload: dict, path: str | Path
+                    ) -> tuple[AccuracyPredictor | PredictorEnsemble, ArchEncoder]:
     """The fitted predictor of a payload from ``read_predictor`` and its space's encoder."""
     try:
         meta = payload["meta"]
         encoder = ArchEncoder(SearchSpace.from_config(meta["space_config"]))
-        fit = meta["fit"]
-        model = AccuracyPredictor(encoder.width, hidden=fit["hidden"], layers=fit["layers"])
+        model = make_predictor(encoder.width, FitSettings(**meta["fit"]))  # older files: one MLP
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, RuntimeError, NasError) as error:
         first = str(error).splitlines()[0] if str(error) else ""

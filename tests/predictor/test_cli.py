@@ -6,6 +6,7 @@ import random
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -63,6 +64,16 @@ def test_scores_are_kept_and_a_rerun_or_a_larger_sample_continues(tmp_path, caps
     assert meta["space"] == "nas_bench_macro" and meta["samples"] == 40 and meta["seed"] == 0
     assert meta["command"].startswith("python -m nas.predictor") and "torch" in meta["versions"]
     assert set(meta["metrics"]) == {"fit", "heldout", "heldout_baselines_kendall"}
+    single = PredictorEvaluator(path=str(out))
+    archs = [decode(row["arch"]) for row in rows[:5]]
+
+    run(predictor_main, "predictor", argv=[*MACRO, "samples=40", "fit.ensemble=3", f"out={out}"])
+    ensembled = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert ensembled["scored_this_run"] == 0  # the same scores, fitted again
+    loaded = PredictorEvaluator(path=str(out))
+    assert loaded.meta["fit"]["ensemble"] == 3 and len(loaded.model.members) == 3
+    np.testing.assert_array_equal(loaded.model.members[0].predict(loaded.encoder.encode_many(
+        archs)), single.predict(archs))  # its first member is the single fit of the seed
 
     for args, message in (
             (["samples=40", "evaluator.noise=seed"], "holds the scores of another plan (scorer "

@@ -52,8 +52,20 @@ def test_a_fit_is_repeatable_for_its_seed(macro):
     assert not np.array_equal(first.predict(x_held), other.predict(x_held))
 
 
+def test_an_ensemble_predicts_the_mean_of_members_fitted_from_successive_seeds(macro):
+    (x, y, _), (x_held, _, _) = macro
+    ensemble = fit_predictor(x, y, seed=3, settings=FitSettings(epochs=5, ensemble=3))
+    single = fit_predictor(x, y, seed=3, settings=FitSettings(epochs=5))
+    members = [member.predict(x_held) for member in ensemble.members]
+    np.testing.assert_array_equal(members[0], single.predict(x_held))  # seed 3 is its first
+    assert not np.array_equal(members[0], members[1])
+    np.testing.assert_allclose(ensemble.predict(x_held), np.mean(members, axis=0), rtol=1e-6)
+
+
 def test_bad_settings_and_too_few_rows_are_refused():
     with pytest.raises(NasError, match="predictor epochs must be >= 1"):
         FitSettings(epochs=0)
+    with pytest.raises(NasError, match="predictor ensemble must be >= 1"):
+        FitSettings(ensemble=0)
     with pytest.raises(NasError, match="needs >= 2 scored architectures"):
         fit_predictor(np.zeros((1, 4)), np.zeros(1), seed=0)

@@ -71,13 +71,11 @@ class AccuracyPredictor(_Predicts):
 
 
 class PredictorEnsemble(_Predicts):
-    """The mean prediction of ``members`` predictors of the same shape."""
+    """The mean prediction of ``members``, predictors of the same shape."""
 
-    def __init__(self, features: int, *, hidden: int = 400, layers: int = 3,
-                 members: int = 2) -> None:
+    def __init__(self, members: list[AccuracyPredictor]) -> None:
         super().__init__()
-        self.members = nn.ModuleList(AccuracyPredictor(features, hidden=hidden, layers=layers)
-                                     for _ in range(members))
+        self.members = nn.ModuleList(members)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.stack([member(x) for member in self.members]).mean(0)
@@ -85,10 +83,15 @@ class PredictorEnsemble(_Predicts):
 
 def make_predictor(features: int, settings: FitSettings) -> AccuracyPredictor | PredictorEnsemble:
     """An unfitted predictor of ``settings``' shape (a file's, to load its weights into)."""
-    if settings.ensemble == 1:  # the layout of files written before ensembles existed
-        return AccuracyPredictor(features, hidden=settings.hidden, layers=settings.layers)
-    return PredictorEnsemble(features, hidden=settings.hidden, layers=settings.layers,
-                             members=settings.ensemble)
+    members = [AccuracyPredictor(features, hidden=settings.hidden, layers=settings.layers)
+               for _ in range(settings.ensemble)]
+    return wrap_members(members)
+
+
+def wrap_members(members: list[AccuracyPredictor]) -> AccuracyPredictor | PredictorEnsemble:
+    """One member as itself (the layout of files written before ensembles existed), more as
+    their ensemble."""
+    return members[0] if len(members) == 1 else PredictorEnsemble(members)
 
 
 def fit_predictor(features: np.ndarray, targets: np.ndarray, *, seed: int,
@@ -107,11 +110,7 @@ def fit_predictor(features: np.ndarray, targets: np.ndarray, *, seed: int,
         members = [_fit(x, y, seed + number, settings) for number in range(settings.ensemble)]
     finally:
         torch.set_num_threads(threads)
-    if settings.ensemble == 1:
-        return members[0]
-    ensemble = make_predictor(x.shape[1], settings)
-    ensemble.members = nn.ModuleList(members)
-    return ensemble.eval()
+    return wrap_members(members).eval()
 
 
 def _fit(x: torch.Tensor, y: torch.Tensor, seed: int, settings: FitSettings

@@ -59,7 +59,7 @@ def bf16_accuracy(model, split, batch_size: int, channels_last: bool = True,
 
     def batch(start):
         images = split.images[start:start + batch_size]
-        return prepare(split, images, 28, channels_last).to(torch.bfloat16)
+        return prepare(split, images, split.images.shape[-1], channels_last).to(torch.bfloat16)
 
     if freeze:
         model = torch.jit.freeze(torch.jit.trace(model, batch(0)))

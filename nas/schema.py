@@ -544,7 +544,7 @@ class PredictorVerb:
     space: Any = None
     data: Any = None
     evaluator: Any = None
-    samples: int = 1000
+    samples: int = 2000
     holdout: float = 0.2
     seed: int = 0
     out: str | None = None

@@ -34,7 +34,7 @@ from nas.supernet.evaluator import PRECISION_BEFORE_THE_SETTING, precision_name
 from nas.supernet.store import versions
 
 USAGE = """usage: python -m nas.predictor evaluator.path=SUPERNET [space=mobilenet_v3_small]
-       [data=fashion_mnist] [samples=1000] [holdout=0.2] [seed=0] [out=FILE] [fit.epochs=300]
+       [data=fashion_mnist] [samples=2000] [holdout=0.2] [seed=0] [out=FILE] [fit.epochs=300]
        [evaluator=tabular space=nas_bench_macro ~data] [--cfg]
 Running the same command again continues the scoring from where it stopped."""
 

@@ -26,6 +26,7 @@ from nas.cli import run
 from nas.errors import NasError
 from nas.io import atomic_write, file_sha256
 from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
+from nas.supernet import settled
 from nas.supernet.evaluator import precision_name
 from nas.yardstick import load_ground_truth, seed_ceiling
 from nas.yardstick.rank import score_networks, signal_row
@@ -114,6 +115,7 @@ def comparable(settings: dict | None) -> dict | None:
     evaluator = {k: v for k, v in settings["evaluator"].items() if k not in NOT_SCORING}
     if evaluator.get("kind") == "supernet":
         evaluator["precision"] = precision_name(evaluator)
+        evaluator.setdefault("settled", "none")  # saved before evaluator.settled: every image
     return {**settings, "evaluator": evaluator}
 
 
@@ -125,6 +127,7 @@ def score_settings(evaluator_cfg: dict, data_cfg: dict | None, seed: int) -> dic
     evaluator_cfg = {k: v for k, v in evaluator_cfg.items() if k not in NOT_SCORING}
     if evaluator_cfg.get("kind") == "supernet":  # auto as what this CPU runs
         evaluator_cfg["precision"] = precision_name(evaluator_cfg)
+        evaluator_cfg["settled"] = settled.identity(evaluator_cfg, data_cfg)  # the file used
     settings = {"evaluator": evaluator_cfg, "data": data_cfg, "seed": seed}
     weights = evaluator_cfg.get("path")
     if weights and Path(str(weights)).is_file():

@@ -300,6 +300,7 @@ class SupernetEvaluator:
     threads: int | None = None
     eval_batch_size: int = 500
     precision: str = "auto"
+    settled: str = "auto"
 
 
 @dataclass
@@ -553,6 +554,20 @@ class PredictorVerb:
 
 
 @dataclass
+class SettleVerb:
+    """``conf/settle.yaml``: ``python -m nas.supernet.settle``."""
+
+    space: Any = None
+    data: Any = None
+    evaluator: Any = None
+    references: int = 150
+    held_out: int = 50
+    seed: int = 1
+    out: str | None = None
+    threads: int | None = None
+
+
+@dataclass
 class ExportVerb:
     """``conf/export.yaml``: ``python -m nas.export``."""
 
@@ -599,6 +614,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("schema", "supernet_pack"): SupernetPackVerb,
     ("schema", "predictor"): PredictorVerb,
     ("schema", "export"): ExportVerb,
+    ("schema", "settle"): SettleVerb,
 }
 
 

@@ -175,8 +175,14 @@ def predict_logits(model: nn.Module, split: Split, *, resolution: int | None = N
 def accuracy(model: nn.Module, split: Split, *, resolution: int | None = None,
              batch_size: int = 500) -> float:
     """Top-1 accuracy of ``model`` on ``split``, in [0, 1]."""
+    return correct(model, split, resolution=resolution, batch_size=batch_size).float().mean().item()
+
+
+def correct(model: nn.Module, split: Split, *, resolution: int | None = None,
+            batch_size: int = 500) -> torch.Tensor:
+    """Whether ``model``'s top-1 class is each image's label (bool, one per image, on the CPU)."""
     logits = predict_logits(model, split, resolution=resolution, batch_size=batch_size)
-    return (logits.argmax(1).cpu() == split.labels.cpu()).float().mean().item()
+    return logits.argmax(1).cpu() == split.labels.cpu()
 
 
 @torch.no_grad()

@@ -30,6 +30,7 @@ from nas.predictor.encoding import ArchEncoder
 from nas.predictor.model import FitSettings, fit_predictor
 from nas.predictor.store import save_predictor
 from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
+from nas.supernet import settled
 from nas.supernet.evaluator import PRECISION_BEFORE_THE_SETTING, precision_name
 from nas.supernet.store import versions
 
@@ -42,8 +43,9 @@ Running the same command again continues the scoring from where it stopped."""
 TIMING_ONLY = ("threads", "device", "eval_batch_size", "seed_std", "path")
 
 
-def scorer_identity(evaluator_cfg: dict, seed: int) -> dict:
-    """What makes two runs' scores the same: the settings, and the supernet file's hash."""
+def scorer_identity(evaluator_cfg: dict, seed: int, data_cfg: dict | None = None) -> dict:
+    """What makes two runs' scores the same: the settings, and the supernet file's hash (and
+    its settled-images file's, when one is used)."""
     identity = {k: v for k, v in evaluator_cfg.items() if k not in TIMING_ONLY}
     if evaluator_kind(evaluator_cfg) == "supernet":
         identity["supernet_sha256"] = file_sha256(evaluator_cfg["path"])
@@ -54,6 +56,11 @@ def scorer_identity(evaluator_cfg: dict, seed: int) -> dict:
         precision = precision_name(evaluator_cfg)  # resolves the device: once
         if precision != PRECISION_BEFORE_THE_SETTING:
             identity["precision"] = precision
+        # every image scored, as in plans written before evaluator.settled existed: left out
+        identity.pop("settled", None)
+        used = settled.identity(evaluator_cfg, data_cfg)
+        if used != "none":
+            identity["settled"] = used
     return identity
 
 
@@ -98,7 +105,7 @@ def main(cfg: DictConfig) -> None:
     dataset = None if data_cfg is None else {k: data_cfg.get(k)
                                              for k in ("name", "val_size", "split_seed")}
     plan = {"space_config": OmegaConf.to_container(cfg.space), "dataset": dataset,
-            "scorer": scorer_identity(evaluator_cfg, cfg.seed), "seed": cfg.seed}
+            "scorer": scorer_identity(evaluator_cfg, cfg.seed, data_cfg), "seed": cfg.seed}
     out = Path(cfg.out) if cfg.out else default_out(space.name, evaluator_cfg, cfg.seed)
     scores_path = out.with_suffix(".scores.jsonl")
     evaluator = make_search_evaluator(data_cfg, evaluator_cfg, cfg.seed)

@@ -10,7 +10,12 @@ from omegaconf import DictConfig, OmegaConf
 from nas.arch import SearchSpace
 from nas.cli import run
 from nas.errors import NasError
-from nas.search.evaluators import check_evaluator_space, evaluator_kind, make_search_evaluator
+from nas.search.evaluators import (
+    check_evaluator_space,
+    evaluator_identity,
+    evaluator_kind,
+    make_search_evaluator,
+)
 from nas.search.objectives import Constraints
 from nas.search.parallel import run_local_workers
 from nas.search.settings import SearchSettings
@@ -69,7 +74,7 @@ def main(cfg: DictConfig, worker_args: list[str] | None = None) -> None:
     run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg, space, hardware)
     study_name = cfg.study_name or run_dir.name
     refuse_packed_journal(cfg.storage, run_dir)
-    evaluator_id = {"evaluator": container["evaluator"],
+    evaluator_id = {"evaluator": evaluator_identity(container["evaluator"], container.get("data")),
                     "data": None if tabular else container.get("data")}
     if workers.n_workers > 1:  # this process only starts the workers, then reports
         # Bad input ends here, in one line, before any worker starts (not once per worker).

@@ -78,6 +78,17 @@ def check_evaluator_space(evaluator, space) -> None:
         check(space)
 
 
+def evaluator_identity(evaluator_cfg: dict, data_cfg: dict | None) -> dict:
+    """The evaluator's settings as a study records them: a supernet's ``settled`` as what it
+    resolves to (the settled-images file's SHA-256, or ``none``), since ``auto`` scores
+    differently once a file appears beside the supernet."""
+    if evaluator_kind(evaluator_cfg) != "supernet":
+        return evaluator_cfg
+    from nas.supernet import settled
+
+    return {**evaluator_cfg, "settled": settled.identity(evaluator_cfg, data_cfg)}
+
+
 def evaluator_kind(evaluator_cfg: Mapping | None) -> str:
     """``kind`` of an evaluator config; the proxy's config has none."""
     return str((evaluator_cfg or {}).get("kind") or "proxy")

@@ -351,6 +351,8 @@ def with_later_defaults(fingerprint: dict | None) -> dict | None:
     config = evaluator["evaluator"]
     if config.get("kind") == "supernet" and "precision" not in config:
         config = {**config, "precision": PRECISION_BEFORE_THE_SETTING}
+    if config.get("kind") == "supernet" and "settled" not in config:
+        config = {**config, "settled": "none"}  # every image was scored
     return {**fingerprint, "evaluator": {**evaluator, "evaluator": config}}
 
 

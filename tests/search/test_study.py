@@ -162,7 +162,11 @@ def test_a_supernet_study_made_before_precision_existed_continues_in_float32(tmp
         return {"space": "s", "evaluator": {"evaluator": config | extra, "data": {"n": 1}}}
 
     _open_study(storage, "old", settings, fingerprint(), {})
-    _open_study(storage, "old", settings, fingerprint(precision="float32"), {})
+    # a study's fingerprint now always holds settled (nas.search.evaluators.evaluator_identity)
+    _open_study(storage, "old", settings, fingerprint(precision="float32", settled="none"), {})
     with pytest.raises(NasError, match=r"other settings \(evaluator\.evaluator\.precision: "
                        r"'float32' then, 'bfloat16' now\)"):
-        _open_study(storage, "old", settings, fingerprint(precision="bfloat16"), {})
+        _open_study(storage, "old", settings,
+                    fingerprint(precision="bfloat16", settled="none"), {})
+    with pytest.raises(NasError, match=r"evaluator\.evaluator\.settled: 'none' then, 'abc' now"):
+        _open_study(storage, "old", settings, fingerprint(precision="float32", settled="abc"), {})

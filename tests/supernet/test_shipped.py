@@ -41,3 +41,22 @@ def test_a_search_of_another_space_refuses_the_shipped_supernet_in_one_line(tmp_
     error = result.stderr.strip()
     assert "\n" not in error and "is a supernet of space 'mobilenet_v3_small'" in error
     assert "evaluator.path=FILE" in error
+
+
+def test_the_shipped_settled_images_fit_the_shipped_supernet_and_the_default_split():
+    """The default search runs only the images some reference subnet got wrong (README
+    "Settled images"): the file beside the shipped supernet is read by evaluator.settled=auto."""
+    from nas.evaluate import load_dataset
+    from nas.evaluate.evaluator import _fixed_subset
+    from nas.supernet import settled
+
+    cfg = OmegaConf.to_container(compose_config("config", ["hardware=pixel"]))
+    assert cfg["evaluator"]["settled"] == "auto"
+    path = settled.resolve(cfg["evaluator"], cfg["data"])
+    assert path == settled.beside(SHIPPED)
+    data = cfg["data"]
+    split = _fixed_subset(load_dataset("fashion_mnist"), 1.0, None, data["split_seed"]).val
+    mask = settled.load_mask(path, split)
+    _, meta = settled.read_settled(path)
+    assert 0.5 < mask.float().mean() < 0.9 and meta["references"] >= 100
+    assert meta["check"]["overstated_points_max"] < 0.25  # measured on held-out subnets

@@ -92,6 +92,9 @@ def main(cfg: DictConfig) -> None:
     rows = score_rows(evaluator, specs, out.with_name(out.name + ".partial.pt"), plan)
     mask = settled.settle(rows[:cfg.references])
     report = settled.held_out_report(mask, rows[cfg.references:])
+    if cfg.held_out:
+        report["by_references"] = settled.by_references(rows[:cfg.references],
+                                                        rows[cfg.references:])
     meta = {"supernet": supernet.name, "supernet_sha256": plan["supernet_sha256"],
             "split": split, "space": space.name, "references": cfg.references,
             "seed": cfg.seed, "bn_images": plan["bn_images"], "bn_seed": plan["bn_seed"],

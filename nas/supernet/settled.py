@@ -179,3 +179,18 @@ def held_out_report(mask: torch.Tensor, held_out: torch.Tensor) -> dict:
         report["rmse_points"] = agree["rmse_points"]
     return {k: (None if math.isnan(v) else round(v, 4)) if isinstance(v, float) else v
             for k, v in report.items()}
+
+
+def by_references(references: torch.Tensor, held_out: torch.Tensor,
+                  counts=(10, 25, 50, 100)) -> list[dict]:
+    """How the mark depends on the number of references (the first k of them): the share of
+    images settled and what that overstates a held-out subnet's score by. More references settle
+    fewer images and overstate less; this is how to choose ``references`` for a new supernet."""
+    rows = []
+    for count in sorted({c for c in counts if c < len(references)} | {len(references)}):
+        mask = settle(references[:count])
+        report = held_out_report(mask, held_out)
+        rows.append({"references": count, "settled_share": round(float(mask.float().mean()), 4),
+                     **{k: report[k] for k in ("overstated_points_mean",
+                                               "overstated_points_max") if k in report}})
+    return rows

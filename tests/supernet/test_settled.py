@@ -62,6 +62,7 @@ def test_the_command_writes_the_mask_beside_the_supernet_and_checks_it(settled_s
     mask, meta = settled.read_settled(path)
     assert len(mask) == summary["images"] == 300 and int(mask.sum()) == summary["settled"]
     assert meta["references"] == 3 and meta["check"]["held_out"] == 2
+    assert [row["references"] for row in meta["check"]["by_references"]] == [3]
     assert meta["command"].startswith("python -m nas.supernet.settle")
 
 
@@ -84,6 +85,11 @@ def test_the_mask_is_the_images_every_reference_got_right():
     report = settled.held_out_report(torch.tensor([True, False, False, True]),
                                      torch.tensor([[1, 1, 1, 0], [1, 0, 0, 1]], dtype=torch.bool))
     assert report["overstated_points_max"] == 25.0 and report["overstated_points_mean"] == 12.5
+    curve = settled.by_references(rows, torch.tensor([[1, 1, 1, 0]], dtype=torch.bool),
+                                  counts=(1, 2))
+    assert [row["references"] for row in curve] == [1, 2, 3]
+    assert [row["settled_share"] for row in curve] == [0.75, 0.5, 0.5]
+    assert [row["overstated_points_mean"] for row in curve] == [25.0, 25.0, 25.0]
     mask = torch.rand(1001) > 0.5
     assert torch.equal(settled.unpack_mask(settled.pack_mask(mask), 1001), mask)
 

@@ -30,7 +30,6 @@ from nas.evaluate.data import Split
 from nas.io import file_sha256
 
 FORMAT = "nas-settled/1"
-SETTINGS = ("auto", "none")
 
 
 class SettledFileError(NasError):
@@ -115,6 +114,8 @@ def resolve(evaluator_cfg: dict, data_cfg: dict | None) -> Path | None:
     if setting == "none":
         return None
     supernet = Path(str(evaluator_cfg["path"]))
+    if not supernet.is_file():  # the evaluator refuses it in one line, naming the command
+        return None
     path = beside(supernet) if setting == "auto" else Path(setting)
     if setting == "auto" and not path.is_file():
         return None

@@ -103,6 +103,8 @@ def test_auto_without_a_matching_file_scores_every_image(settled_supernet, tmp_p
     assert settled.resolve(SCORING | {"path": str(lone), "settled": "auto"}, DATA) is None
     assert settled.identity(SCORING | {"path": str(lone), "settled": "auto"}, DATA) == "none"
     assert scorer(lone, "auto").settled_path is None
+    missing = SCORING | {"path": str(tmp_path / "missing.pt"), "settled": "auto"}
+    assert settled.resolve(missing, DATA) is None  # the evaluator names the missing supernet
 
 
 def test_a_named_file_for_other_weights_or_images_is_refused_in_one_line(settled_supernet,

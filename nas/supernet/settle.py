@@ -88,23 +88,23 @@ def main(cfg: DictConfig) -> None:
             "subnets": [str(spec) for spec in specs], "bn_images": evaluator.bn_images,
             "bn_seed": evaluator.seed,
             "precision": str(evaluator.dtype).removeprefix("torch.")}
-    started = time.perf_counter()
-    rows = score_rows(evaluator, specs, out.with_name(out.name + ".partial.pt"), plan)
+    started, partial = time.perf_counter(), out.with_name(out.name + ".partial.pt")
+    rows = score_rows(evaluator, specs, partial, plan)
     mask = settled.settle(rows[:cfg.references])
     report = settled.held_out_report(mask, rows[cfg.references:])
     if cfg.held_out:
         report["by_references"] = settled.by_references(rows[:cfg.references],
                                                         rows[cfg.references:])
-    meta = {"supernet": supernet.name, "supernet_sha256": plan["supernet_sha256"],
-            "split": split, "space": space.name, "references": cfg.references,
-            "seed": cfg.seed, "bn_images": plan["bn_images"], "bn_seed": plan["bn_seed"],
-            "precision": plan["precision"],
+    meta = {"supernet": supernet.name,
+            **{key: plan[key] for key in ("supernet_sha256", "split")},
+            "space": space.name, "references": cfg.references, "seed": cfg.seed,
+            **{key: plan[key] for key in ("bn_images", "bn_seed", "precision")},
             "check": report,
             "command": "python -m nas.supernet.settle " + " ".join(
                 a for a in sys.argv[1:] if a != "--cfg"),
             "versions": versions()}
     settled.write_settled(out, mask, meta)
-    out.with_name(out.name + ".partial.pt").unlink(missing_ok=True)
+    partial.unlink(missing_ok=True)
     print(json.dumps({"out": str(out), "images": len(mask), "settled": int(mask.sum()),
                       "settled_share": round(float(mask.float().mean()), 4),
                       "references": cfg.references, "seconds": round(time.perf_counter()

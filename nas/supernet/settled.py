@@ -27,7 +27,7 @@ import torch
 
 from nas.errors import NasError
 from nas.evaluate.data import Split
-from nas.io import file_sha256
+from nas.io import atomic_write, file_sha256
 
 FORMAT = "nas-settled/1"
 
@@ -61,14 +61,10 @@ def unpack_mask(text: str, size: int) -> torch.Tensor:
 
 def write_settled(path: str | Path, mask: torch.Tensor, meta: dict) -> Path:
     """The file, written whole then renamed (an interrupt leaves no half file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = {"format": FORMAT, **meta, "images": int(mask.numel()),
               "settled_images": int(mask.sum()), "settled": pack_mask(mask)}
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(record, indent=1) + "\n")
-    partial.replace(path)
-    return path
+    atomic_write(path, json.dumps(record, indent=1) + "\n")
+    return Path(path)
 
 
 def read_settled(path: str | Path) -> tuple[torch.Tensor, dict]:
@@ -120,14 +116,14 @@ def resolve(evaluator_cfg: dict, data_cfg: dict | None) -> Path | None:
     if setting == "auto" and not path.is_file():
         return None
     _, meta = read_settled(path)
-    split = split_settings(data_cfg or {}, evaluator_cfg)
-    if matches(meta, file_sha256(supernet), split):
+    split, supernet_sha256 = split_settings(data_cfg or {}, evaluator_cfg), file_sha256(supernet)
+    if matches(meta, supernet_sha256, split):
         return path
     if setting == "auto":
         return None
     raise SettledFileError(
         f"{path} was made for supernet {str(meta.get('supernet_sha256'))[:12]} and split "
-        f"{meta.get('split')}, not {supernet} ({file_sha256(supernet)[:12]}) and {split}: "
+        f"{meta.get('split')}, not {supernet} ({supernet_sha256[:12]}) and {split}: "
         f"make one for it with python -m nas.supernet.settle, or give evaluator.settled=none")
 
 
